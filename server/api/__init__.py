@@ -1,0 +1,19 @@
+"""REST API under /api/v1; the OpenAPI document at /api/openapi.json."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def init_app(app: Flask) -> None:
+    # One module per resource; each adds its views to ``bp``.
+    from server.api import agenda, auth, meetings, participants, users  # noqa: F401
+
+    app.register_blueprint(bp)
+
+    @app.get("/api/openapi.json")
+    def openapi_document():
+        from server.api.spec import build_openapi
+
+        return jsonify(build_openapi(current_app))

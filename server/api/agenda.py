@@ -1,0 +1,2 @@
+"""REST endpoints: agenda (to be written)."""
+from server.api import bp  # noqa: F401

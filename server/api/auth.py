@@ -1,0 +1,2 @@
+"""REST endpoints: auth (to be written)."""
+from server.api import bp  # noqa: F401

@@ -1,0 +1,31 @@
+"""Every model, so ``from server.models import Meeting`` works and Alembic sees all tables."""
+from server.models.accounts import LoginFailure, User, UserCertificate
+from server.models.annotations import Annotation
+from server.models.audit import AuditEntry
+from server.models.base import (
+    AnnotationKind,
+    AttendanceStatus,
+    Base,
+    DeviceKind,
+    DocumentAccess,
+    MajorityBase,
+    MajorityRule,
+    MeetingRole,
+    MeetingStatus,
+    MinutesStatus,
+    PollKind,
+    PollOptionKind,
+    PollStatus,
+    QuorumRule,
+    Role,
+    SessionState,
+    SpeakerStatus,
+    utcnow,
+)
+from server.models.devices import Device, PairingCode
+from server.models.documents import Blob, Document, DocumentPage, DocumentReader, DocumentVersion
+from server.models.meetings import AgendaItem, Meeting, MeetingEvent, Participant, SpeakerRequest
+from server.models.minutes import Minutes, Signature
+from server.models.voting import Ballot, Poll, PollOption, VoterRecord
+
+__all__ = [name for name in dir() if not name.startswith("_")]

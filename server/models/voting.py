@@ -1,0 +1,114 @@
+"""Polls, their options, ballots and, kept apart, the record of who voted."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import (
+    Base,
+    MajorityBase,
+    MajorityRule,
+    PollKind,
+    PollOptionKind,
+    PollStatus,
+    new_uuid,
+    str_enum,
+    utcnow,
+)
+
+
+class Poll(Base):
+    __tablename__ = "poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="SET NULL")
+    )
+    motion: Mapped[str] = mapped_column(Text)
+    kind: Mapped[PollKind] = mapped_column(str_enum(PollKind), default=PollKind.NAMED)
+    option_kind: Mapped[PollOptionKind] = mapped_column(
+        str_enum(PollOptionKind), default=PollOptionKind.YES_NO_ABSTAIN
+    )
+    min_choices: Mapped[int] = mapped_column(default=1)
+    max_choices: Mapped[int] = mapped_column(default=1)
+    majority: Mapped[MajorityRule] = mapped_column(
+        str_enum(MajorityRule), default=MajorityRule.SIMPLE
+    )
+    majority_base: Mapped[MajorityBase] = mapped_column(
+        str_enum(MajorityBase), default=MajorityBase.CAST
+    )
+    abstentions_count: Mapped[bool] = mapped_column(default=False)
+    quorum_required: Mapped[bool] = mapped_column(default=True)
+    allow_change: Mapped[bool] = mapped_column(default=False)
+    duration_seconds: Mapped[int | None]
+    status: Mapped[PollStatus] = mapped_column(str_enum(PollStatus), default=PollStatus.DRAFT)
+    revote_of_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    # Figures fixed at opening and at closing (members, present, weights).
+    snapshot: Mapped[dict | None]
+    result: Mapped[dict | None]
+    decision: Mapped[str] = mapped_column(Text, default="")
+
+    options: Mapped[list["PollOption"]] = relationship(
+        order_by="PollOption.position", cascade="all, delete-orphan"
+    )
+
+
+class PollOption(Base):
+    __tablename__ = "poll_option"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    key: Mapped[str] = mapped_column(String(40))  # "yes", "no", "abstain", "c1", ...
+    label: Mapped[str] = mapped_column(String(300))
+
+
+class Ballot(Base):
+    """A counted ballot.
+
+    For a named poll it carries the voter. For a secret poll ``participant_id``
+    is NULL, the id is random and there is no timestamp, so nothing in the
+    database ties it to the VoterRecord of whoever cast it.
+    """
+
+    __tablename__ = "ballot"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    choices: Mapped[list]  # option keys
+    weight: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal(1))
+    receipt: Mapped[str | None] = mapped_column(String(64), unique=True)  # secret polls
+    cast_at: Mapped[datetime | None]  # named polls only
+
+
+class VoterRecord(Base):
+    """Who has voted (and for whom, with a proxy): kept apart from the ballots.
+
+    ``client_ballot_id_sha256`` makes casting idempotent; for secret polls the
+    receipt is kept only encrypted under a key derived from the client's ballot
+    id, which the database never holds in clear.
+    """
+
+    __tablename__ = "voter_record"
+    __table_args__ = (UniqueConstraint("poll_id", "represented_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    # The participant whose vote this is: the voter, or the absent delegate they hold a proxy for.
+    represented_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    client_ballot_id_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sealed_answer: Mapped[str | None] = mapped_column(Text)
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow)

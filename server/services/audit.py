@@ -1,0 +1,118 @@
+"""The audit log: every state change appended to a hash chain.
+
+Each entry's hash covers the previous entry's hash, its sequence number and
+its content, so an edited, deleted or reordered entry breaks the chain at that
+point. The chain's head is printed in the signed minutes, which also catches
+entries cut from the end.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import select, text
+
+from server.extensions import db
+from server.models import AuditEntry, utcnow
+from server.services.actors import Actor
+
+GENESIS = "0" * 64
+_POSTGRES_LOCK_KEY = 0x48454D49  # "HEMI": serialises appends across workers
+
+
+def canonical_json(value) -> str:
+    def default(obj):
+        if isinstance(obj, datetime):
+            return obj.isoformat()
+        if isinstance(obj, Decimal):
+            return str(obj)
+        if isinstance(obj, Enum):
+            return obj.value
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=default)
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    fields = [
+        entry.prev_hash, str(entry.seq), entry.at.isoformat(), entry.actor, entry.action,
+        entry.object_type, entry.object_id, str(entry.meeting_id or ""), entry.outcome,
+        entry.payload_sha256,
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: int | None = None,
+           payload: dict | None = None, outcome: str = "ok") -> AuditEntry:
+    """Append an entry in the current transaction; it commits with the change it records."""
+    session = db.session
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_LOCK_KEY})
+    head = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    payload_json = canonical_json(payload or {})
+    entry = AuditEntry(
+        seq=(head.seq + 1) if head else 1,
+        at=utcnow(),
+        actor=actor.audit_name,
+        action=action,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        meeting_id=meeting_id,
+        outcome=outcome,
+        payload=json.loads(payload_json),
+        payload_sha256=hashlib.sha256(payload_json.encode()).hexdigest(),
+        prev_hash=head.hash if head else GENESIS,
+    )
+    # Microseconds survive every backend, so the hash is recomputed exactly.
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record_refusal(action: str, obj_type: str, obj_id="", *, actor: Actor,
+                   meeting_id: int | None = None, reason: str = "") -> None:
+    """Audit a refused action in a transaction of its own (the action's was rolled back)."""
+    db.session.rollback()
+    record(action, obj_type, obj_id, actor=actor, meeting_id=meeting_id,
+           payload={"reason": reason}, outcome="refused")
+    db.session.commit()
+
+
+def head() -> str:
+    value = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1))
+    return value or GENESIS
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+def verify() -> VerifyResult:
+    """Walk the whole chain and report every entry that does not fit."""
+    problems: list[str] = []
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000):
+        count += 1
+        if entry.seq != expected_seq:
+            problems.append(f"entry {expected_seq} is missing (next is {entry.seq})")
+        if entry.prev_hash != prev_hash:
+            problems.append(f"entry {entry.seq}: does not follow the previous entry")
+        digest = hashlib.sha256(canonical_json(entry.payload).encode()).hexdigest()
+        if digest != entry.payload_sha256:
+            problems.append(f"entry {entry.seq}: payload was changed")
+        if entry_hash(entry) != entry.hash:
+            problems.append(f"entry {entry.seq}: content does not match its hash")
+        prev_hash, expected_seq = entry.hash, entry.seq + 1
+    return VerifyResult(ok=not problems, entries=count, head=prev_hash, problems=problems)

@@ -1,0 +1,11 @@
+"""Server-rendered pages for secretaries, chairs and the projector."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from server.web import accounts, home, meetings
+
+    for module in (accounts, home, meetings):
+        app.register_blueprint(module.bp)

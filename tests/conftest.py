@@ -1,0 +1,111 @@
+"""Shared fixtures: an app on a fresh SQLite database, clients, services, live servers."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from server import create_app
+from server.extensions import db
+from server.models import Base, Role
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("HEMICYCLE_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get(
+    "HEMICYCLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("HEMICYCLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def service_unavailable(what: str, reason: str):
+    """Skip when a real service is absent, but fail when CI says it must be there."""
+    message = f"{what} is not reachable: {reason}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (HEMICYCLE_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def test_config(tmp_path, **overrides) -> dict:
+    config = {
+        "DATA_DIR": tmp_path / "data",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "ASYNC_MODE": "threading",
+        "SESSION_COOKIE_SECURE": False,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    extra = {k: config.pop(k) for k in list(config) if k.startswith("WTF_")}
+    config["extra"] = extra
+    return config
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(test_config(tmp_path))
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def postgres_url():
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any connection failure means "not here"
+        service_unavailable("PostgreSQL", str(exc).splitlines()[0])
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        service_unavailable("Redis", str(exc))
+    return REDIS_URL
+
+
+class AuthActions:
+    """Log in and out through the real login endpoint, as a browser would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password=factories.PASSWORD):
+        response = self.client.post("/api/v1/auth/login",
+                                    json={"username": user.username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response
+
+    def logout(self):
+        return self.client.post("/api/v1/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def secretary(app):
+    return factories.make_user(Role.SECRETARY, username="thuky", full_name="Lê Thị Thư Ký")
+
+
+@pytest.fixture
+def admin(app):
+    return factories.make_user(Role.ADMIN, username="quantri", full_name="Phạm Quản Trị")
