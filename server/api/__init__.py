@@ -8,7 +8,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     # One module per resource; each adds its views to ``bp``.
-    from server.api import agenda, auth, meetings, participants, users  # noqa: F401
+    from server.api import (  # noqa: F401
+        agenda, auth, devices, documents, meetings, participants, polls, session, users,
+    )
 
     app.register_blueprint(bp)
 

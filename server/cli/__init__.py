@@ -13,6 +13,8 @@ SERVING_COMMANDS = {"serve", "demo"}
 
 def _prepare_async_mode(argv: list[str]) -> None:
     if not SERVING_COMMANDS.intersection(argv[1:2]):
+        # One-shot commands never serve sockets: keep eventlet out of them.
+        os.environ["HEMICYCLE_ASYNC_MODE"] = "threading"
         return
     mode = os.environ.get("HEMICYCLE_ASYNC_MODE") or "eventlet"
     if mode == "eventlet":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import with_appcontext
+from server.cli.commands import with_app
 
 
 @click.group("audit")
@@ -13,7 +13,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@with_appcontext
+@with_app
 def verify_command() -> None:
     """Recompute the whole chain; exit 1 and list the problems if any entry was altered."""
     from server.services import audit

@@ -1,26 +1,33 @@
 """Click groups of the ``hemicycle`` command; each group lives in its own module."""
 from __future__ import annotations
 
+import functools
+
 import click
-from flask.cli import FlaskGroup
 
 
-def _create_app():
-    from server import create_app
+def with_app(command):
+    """Run the command inside an application context built from the environment."""
 
-    return create_app()
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from server import create_app
+
+        with create_app().app_context():
+            return command(*args, **kwargs)
+
+    return wrapper
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group()
 def cli() -> None:
     """Hemicycle: paperless meeting room server."""
 
 
 def _register() -> None:
-    from server.cli import audit, database, demo, serve, users
+    from server.cli import archive, audit, ca, database, demo, minutes, serve, users
 
-    for module in (audit, database, demo, serve, users):
+    for module in (archive, audit, ca, database, demo, minutes, serve, users):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from server.cli.commands import with_app
 
 from server import ROOT
 
@@ -30,7 +30,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
-@with_appcontext
+@with_app
 def upgrade_command(revision: str) -> None:
     """Bring the database schema up to REVISION (default: the latest)."""
     upgrade(current_app.config["DATABASE_URL"], revision)
@@ -39,7 +39,7 @@ def upgrade_command(revision: str) -> None:
 
 @db_group.command("downgrade")
 @click.argument("revision")
-@with_appcontext
+@with_app
 def downgrade_command(revision: str) -> None:
     """Take the schema back to REVISION ("base" empties the database)."""
     from alembic import command
@@ -49,7 +49,7 @@ def downgrade_command(revision: str) -> None:
 
 
 @db_group.command("current")
-@with_appcontext
+@with_app
 def current_command() -> None:
     """Show the schema revision the database is at."""
     from alembic import command

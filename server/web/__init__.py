@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from server.web import accounts, home, meetings
+    from server.web import accounts, archive, documents, home, meetings
 
-    for module in (accounts, home, meetings):
+    for module in (accounts, archive, documents, home, meetings):
         app.register_blueprint(module.bp)

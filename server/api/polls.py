@@ -1,0 +1,2 @@
+"""REST endpoints: polls (being written)."""
+from server.api import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""REST endpoints: session (being written)."""
+from server.api import bp  # noqa: F401

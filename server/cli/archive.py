@@ -1,0 +1,2 @@
+"""`hemicycle archive` (being written)."""
+COMMANDS: list = []

@@ -1,0 +1,2 @@
+"""`hemicycle ca` (being written)."""
+COMMANDS: list = []

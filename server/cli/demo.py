@@ -1,0 +1,2 @@
+"""`hemicycle demo` (being written)."""
+COMMANDS: list = []

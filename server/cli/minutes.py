@@ -1,0 +1,2 @@
+"""`hemicycle minutes` (being written)."""
+COMMANDS: list = []

@@ -1,0 +1,2 @@
+"""`hemicycle users` (being written)."""
+COMMANDS: list = []
