@@ -3,16 +3,24 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask, jsonify
+# Nothing here imports Flask at module level: `hemicycle serve` must be able to
+# monkey-patch eventlet or gevent before Flask and Werkzeug are imported.
+if TYPE_CHECKING:
+    from flask import Flask
 
-from server.config import Config
+    from server.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
     """Build the app. ``config`` is a Config, or overrides for Config.from_env()."""
+    from flask import Flask, jsonify
+
+    from server.config import Config
+
     if not isinstance(config, Config):
         config = Config.from_env(**(config or {}))
     app = Flask(
@@ -23,6 +31,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.from_mapping(config.as_flask())
     config.DATA_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from server import errors, extensions
 

@@ -1,23 +1,38 @@
-"""Who is asking, for every request: a logged-in user or a bearer-token device."""
+"""Who is asking, for every request: a logged-in user or a bearer-token device.
+
+Also where browser sessions start and end, and where CSRF is enforced: every
+POST/PUT/PATCH/DELETE carried by the session cookie must bring the token
+(form field ``csrf_token`` or header ``X-CSRFToken``).
+"""
 from __future__ import annotations
 
-from flask import Flask, g, request
-from flask_login import current_user
+from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
-from server.extensions import db, login_manager
+from server.errors import HemicycleError, NotAuthenticated, wants_json
+from server.extensions import csrf, db, login_manager
 from server.models import User
 from server.services.actors import Actor
 from server.services.tokens import device_for_token
+
+# Per-request caches kept in ``g``. An application context can outlive one
+# request (the test suite keeps one open around many requests), so they are
+# dropped when each request starts.
+_REQUEST_CACHES = ("actor", "_login_user", "_flask_babel")
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    # CSRF is checked by our own hook below, which knows about bearer tokens.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
     @login_manager.user_loader
     def _load_user(session_id: str) -> User | None:
-        user_id, _, epoch = session_id.partition(":")
+        user_id, _sep, epoch = session_id.partition(":")
         if not user_id.isdigit() or not epoch.isdigit():
             return None
         user = db.session.get(User, int(user_id))
@@ -25,10 +40,43 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        if wants_json():
+            raise NotAuthenticated(_("Log in first."))
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    def _reset_request_caches() -> None:
+        for name in _REQUEST_CACHES:
+            g.pop(name, None)
+
+    # First of all hooks: the locale and CSRF hooks already look at the user.
+    app.before_request_funcs.setdefault(None, []).insert(0, _reset_request_caches)
+
+    @app.before_request
+    def _csrf_protect():
+        if not app.config.get("WTF_CSRF_ENABLED", True):
+            return
+        # A bearer token is sent by the tablet's own code, never attached by
+        # the browser to a forged cross-site request, so it needs no CSRF token;
+        # such requests are never authenticated by the cookie (current_actor).
+        if bearer_token() is not None:
+            return
+        csrf.protect(apply_exemptions=True)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error: CSRFError):
+        failure = HemicycleError(
+            _("The security token is missing or expired; reload the page and try again."),
+            code="csrf_failed", status=400)
+        if wants_json():
+            return jsonify(failure.as_dict()), 400
+        return render_template("error.html", error=failure), 400
+
 
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -44,3 +92,24 @@ def current_actor() -> Actor | None:
         else:
             g.actor = None
     return g.actor
+
+
+def start_session(user: User) -> None:
+    """Log a user in with a fresh session.
+
+    The old session is cleared first, so nothing planted in it before the
+    login (a fixed session, an attacker's CSRF token) survives; only the
+    chosen language is carried over.
+    """
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    g.pop("actor", None)
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+    g.pop("actor", None)

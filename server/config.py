@@ -43,6 +43,8 @@ class Config:
     DATABASE_URL: str = ""
     SECRET_KEY: str = ""
     REDIS_URL: str | None = None
+    # Redis channel of the Socket.IO message queue: workers of one deployment share it.
+    SOCKETIO_CHANNEL: str = "hemicycle"
     ASYNC_MODE: str = "eventlet"
     TESTING: bool = False
     # Cookies are Secure unless the deployment says it serves plain HTTP
@@ -65,6 +67,7 @@ class Config:
         config = cls(DATA_DIR=data_dir)
         config.DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{data_dir / 'hemicycle.db'}"
         config.REDIS_URL = _env("REDIS_URL")
+        config.SOCKETIO_CHANNEL = _env("SOCKETIO_CHANNEL", "hemicycle")
         config.ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
         if config.ASYNC_MODE not in ASYNC_MODES:
             raise ValueError(

@@ -34,9 +34,11 @@ class EndpointSpec:
 
 def endpoint(summary: str, *, tag: str, body=None, query=None, response=None, status=200,
              auth="staff", errors=(), content_type="application/json",
-             response_content_type="application/json"):
+             response_content_type="application/json", request_body: dict | None = None):
+    """``request_body``: an OpenAPI requestBody, for bodies the view parses itself (uploads)."""
     spec = EndpointSpec(summary, tag, body, query, response, status, auth, tuple(errors),
-                        content_type, response_content_type)
+                        content_type, response_content_type,
+                        {"requestBody": request_body} if request_body else {})
 
     def decorate(view):
         @functools.wraps(view)
@@ -167,6 +169,8 @@ def build_openapi(app: Flask) -> dict:
                     schema = spec.body.model_json_schema()
                 operation["requestBody"] = {"required": True,
                                             "content": {spec.content_type: {"schema": schema}}}
+            if "requestBody" in spec.extra:
+                operation["requestBody"] = spec.extra["requestBody"]
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

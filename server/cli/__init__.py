@@ -21,7 +21,7 @@ def _prepare_async_mode(argv: list[str]) -> None:
         import warnings
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore")  # eventlet announces its own deprecation
             import eventlet
 
         eventlet.monkey_patch()

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import functools
+import importlib
 
 import click
+
+COMMAND_MODULES = ("archive", "audit", "ca", "database", "demo", "minutes", "serve", "users")
 
 
 def with_app(command):
@@ -19,17 +22,29 @@ def with_app(command):
     return wrapper
 
 
-@click.group()
+class HemicycleGroup(click.Group):
+    """Collects the commands of every module on first use, so that modules can import
+    ``with_app`` from here without a circular import."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            for name in COMMAND_MODULES:
+                module = importlib.import_module(f"server.cli.{name}")
+                for command in module.COMMANDS:
+                    self.add_command(command)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=HemicycleGroup)
 def cli() -> None:
     """Hemicycle: paperless meeting room server."""
-
-
-def _register() -> None:
-    from server.cli import archive, audit, ca, database, demo, minutes, serve, users
-
-    for module in (archive, audit, ca, database, demo, minutes, serve, users):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()

@@ -29,6 +29,8 @@ class Device(Base):
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     paired_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
+    # Open Socket.IO connections (all workers): the tablet is online while > 0.
+    connections: Mapped[int] = mapped_column(default=0)
     # Reported by the browser when it can: {"battery": 0.8, "charging": true, "connection": "wifi"}
     status: Mapped[dict | None]
     revoked_at: Mapped[datetime | None]

@@ -58,6 +58,8 @@ class Meeting(Base):
     presented_page: Mapped[int | None]
     session_opened_at: Mapped[datetime | None]
     session_closed_at: Mapped[datetime | None]
+    # The QR code at the door: tablets check in by scanning it (sha256 only).
+    door_token_sha256: Mapped[str | None] = mapped_column(String(64))
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Pydantic models shared by the REST API, the pages and the socket handlers."""

@@ -1,0 +1,150 @@
+"""The demo data set: a provincial council session in Vietnamese, ready to run."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import (
+    AgendaItem, Meeting, MeetingRole, MeetingStatus, Participant, QuorumRule, Role, User,
+)
+from server.services import audit
+from server.services.actors import Actor
+
+DEMO_PASSWORD = "hemicycle-demo"
+BODY = "Hội đồng nhân dân tỉnh Lâm Đồng"
+
+STAFF = [
+    ("admin", "Quản trị hệ thống", Role.ADMIN),
+    ("thuky", "Lê Thị Thu Hà", Role.SECRETARY),
+    ("chutoa", "Trần Đức Lương", Role.CHAIR),
+]
+DELEGATES = [
+    "Nguyễn Thị Hồng Nhung", "Phạm Văn Đồng", "Hoàng Thị Loan", "Võ Nguyên Giáp",
+    "Đặng Thùy Trâm", "Bùi Xuân Phái", "Ngô Bảo Châu", "Huỳnh Tấn Phát", "Lý Thường Kiệt",
+    "Trịnh Công Sơn", "Đỗ Mười", "Dương Thu Hương", "Phan Bội Châu", "Lương Thế Vinh",
+    "Mạc Đĩnh Chi", "Chu Văn An", "Hồ Xuân Hương", "Nguyễn Trãi", "Lê Quý Đôn",
+    "Tôn Thất Tùng", "Vũ Trọng Phụng", "Đoàn Thị Điểm", "Quách Thị Trang", "Kiều Phương Linh",
+    "Âu Cơ Mỹ Ngọc", "Ứng Văn Khải", "Thái Thị Ỷ Lan", "Giáp Văn Thụy", "La Thị Yến",
+    "Tạ Quang Bửu",
+]
+AGENDA = [
+    ("Khai mạc kỳ họp", "Trần Đức Lương", 10, []),
+    ("Báo cáo tình hình kinh tế - xã hội năm 2026", "Phạm Văn Đồng", 45, [
+        ("Báo cáo của Ủy ban nhân dân tỉnh", "Phạm Văn Đồng", 25),
+        ("Báo cáo thẩm tra của Ban Kinh tế - Ngân sách", "Hoàng Thị Loan", 20),
+    ]),
+    ("Dự toán ngân sách nhà nước năm 2027", "Ngô Bảo Châu", 40, []),
+    ("Nghị quyết về chính sách hỗ trợ giáo dục vùng khó khăn", "Chu Văn An", 30, []),
+    ("Chất vấn và trả lời chất vấn", "Trần Đức Lương", 60, []),
+    ("Bế mạc kỳ họp", "Trần Đức Lương", 10, []),
+]
+
+
+def _username(full_name: str, taken: set[str]) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFD", full_name.replace("Đ", "D").replace("đ", "d"))
+    ascii_name = "".join(c for c in folded if unicodedata.category(c) != "Mn").lower()
+    parts = ascii_name.split()
+    base = parts[-1] + "".join(p[0] for p in parts[:-1])
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    taken.add(name)
+    return name
+
+
+def is_seeded() -> bool:
+    return db.session.scalar(select(User).where(User.username == "thuky")) is not None
+
+
+def seed(today: datetime | None = None) -> Meeting:
+    """Create the demo accounts and a published council session; return the meeting."""
+    hasher = PasswordHasher()
+    password_hash = hasher.hash(DEMO_PASSWORD)
+    system = Actor.system()
+    users: dict[str, User] = {}
+    taken = {u for u, _, _ in STAFF}
+    for username, full_name, role in STAFF:
+        users[username] = User(username=username, full_name=full_name, role=role,
+                               password_hash=password_hash, locale="vi")
+    delegates = []
+    for full_name in DELEGATES:
+        user = User(username=_username(full_name, taken), full_name=full_name,
+                    role=Role.DELEGATE, password_hash=password_hash, locale="vi")
+        delegates.append(user)
+    db.session.add_all([*users.values(), *delegates])
+    db.session.flush()
+
+    today = today or datetime.now(timezone.utc)
+    start = datetime.combine(today.date(), time(1, 30), tzinfo=timezone.utc)  # 08:30 in Hanoi
+    meeting = Meeting(
+        title="Kỳ họp thứ 12 Hội đồng nhân dân tỉnh khóa X", body=BODY,
+        place="Hội trường Trung tâm Hội nghị tỉnh, Đà Lạt", starts_at=start,
+        ends_at=start + timedelta(hours=8), reference="12/BB-HĐND",
+        description="Kỳ họp thường lệ cuối năm 2026.", quorum_rule=QuorumRule.TWO_THIRDS,
+        proxy_limit=1, status=MeetingStatus.DRAFT, created_by_id=users["thuky"].id,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    participants = [
+        Participant(meeting_id=meeting.id, user_id=users["chutoa"].id, full_name="Trần Đức Lương",
+                    role=MeetingRole.CHAIR, position="Chủ tịch HĐND tỉnh", seat="C1"),
+        Participant(meeting_id=meeting.id, user_id=users["thuky"].id, full_name="Lê Thị Thu Hà",
+                    role=MeetingRole.SECRETARY, voting_right=False,
+                    position="Chánh Văn phòng HĐND tỉnh", seat="S1"),
+    ]
+    for n, user in enumerate(delegates, start=1):
+        participants.append(Participant(
+            meeting_id=meeting.id, user_id=user.id, full_name=user.full_name,
+            role=MeetingRole.DELEGATE, position="Đại biểu HĐND tỉnh", seat=f"A{n}",
+            weight=Decimal(1)))
+    db.session.add_all(participants)
+    for position, (title, presenter, minutes, children) in enumerate(AGENDA):
+        item = AgendaItem(meeting_id=meeting.id, position=position, title=title,
+                          presenter=presenter, planned_minutes=minutes)
+        db.session.add(item)
+        db.session.flush()
+        for child_position, (child_title, child_presenter, child_minutes) in enumerate(children):
+            db.session.add(AgendaItem(meeting_id=meeting.id, parent_id=item.id,
+                                      position=child_position, title=child_title,
+                                      presenter=child_presenter, planned_minutes=child_minutes))
+    meeting.status = MeetingStatus.PUBLISHED
+    meeting.published_at = datetime.now(timezone.utc)
+    audit.record("demo.seeded", "meeting", meeting.id, actor=system, meeting_id=meeting.id,
+                 payload={"participants": len(participants), "agenda_items": len(AGENDA)})
+    db.session.commit()
+    return meeting
+
+
+def describe(base_url: str, meeting_id: int | None = None) -> list[str]:
+    """What a newcomer needs: where to go and how to log in."""
+    meeting = (db.session.get(Meeting, meeting_id) if meeting_id else
+               db.session.scalar(select(Meeting).where(Meeting.body == BODY,
+                                                       Meeting.status != MeetingStatus.SEALED)
+                                 .order_by(Meeting.id)))
+    delegate = db.session.scalar(select(User).where(User.role == Role.DELEGATE).order_by(User.id))
+    lines = [
+        "",
+        "Hemicycle demo",
+        f"  Sign in:        {base_url}/login",
+        f"  Meetings:       {base_url}/meetings/",
+    ]
+    if meeting is not None:
+        lines.append(f"  Demo meeting:   {base_url}/meetings/{meeting.id}  ({meeting.title})")
+    lines += [
+        f"  API document:   {base_url}/api/openapi.json",
+        "",
+        f"Logins (password for all: {DEMO_PASSWORD})",
+        "  admin    administrator",
+        "  thuky    secretary (Lê Thị Thu Hà)",
+        "  chutoa   chair (Trần Đức Lương)",
+    ]
+    if delegate is not None:
+        lines.append(f"  {delegate.username:<8} delegate ({delegate.full_name}); 29 more delegates")
+    return lines
