@@ -20,7 +20,7 @@ from server.services.tokens import device_for_token
 # Per-request caches kept in ``g``. An application context can outlive one
 # request (the test suite keeps one open around many requests), so they are
 # dropped when each request starts.
-_REQUEST_CACHES = ("actor", "_login_user", "_flask_babel")
+_REQUEST_CACHES = ("actor", "_login_user", "_flask_babel", "csrf_token", "csrf_valid")
 
 
 def init_app(app: Flask) -> None:
@@ -107,9 +107,11 @@ def start_session(user: User) -> None:
         session["lang"] = lang
     login_user(user)
     g.pop("actor", None)
+    g.pop("csrf_token", None)  # Flask-WTF caches the old session's token here
 
 
 def end_session() -> None:
     logout_user()
     session.clear()
     g.pop("actor", None)
+    g.pop("csrf_token", None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -111,6 +111,7 @@ def register_error_handlers(app: Flask) -> None:
         response = _respond(HemicycleError(error.description or error.name, code=code, status=status))
         if status == 405 and error.valid_methods:
             body, status = response
+            body = make_response(body)  # a rendered page is a str, not yet a response
             body.headers["Allow"] = ", ".join(error.valid_methods)
             return body, status
         return response

@@ -71,19 +71,16 @@ def _schema_ref(model, components: dict) -> dict:
     origin = getattr(model, "__origin__", None)
     if origin is list:
         return {"type": "array", "items": _schema_ref(model.__args__[0], components)}
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
-    for name, definition in schema.pop("$defs", {}).items():
-        components[name] = definition
-    components[model.__name__] = schema
+    components[model.__name__] = _inline_schema(model, components, "serialization")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _input_ref(model, components: dict) -> dict:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+def _inline_schema(model, components: dict, mode: str = "validation") -> dict:
+    """The model's schema, its nested definitions moved to the components."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
     for name, definition in schema.pop("$defs", {}).items():
         components[name] = definition
-    components[model.__name__] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+    return schema
 
 
 ERROR_SCHEMA = {
@@ -126,8 +123,9 @@ def build_openapi(app: Flask) -> dict:
             for conv, name in _CONVERTER.findall(rule.rule)
         ]
         if spec.query is not None:
+            query_schema = _inline_schema(spec.query, components)
             for name, info in spec.query.model_fields.items():
-                param_schema = spec.query.model_json_schema()["properties"][name]
+                param_schema = query_schema["properties"][name]
                 parameters.append({"name": name, "in": "query", "required": info.is_required(),
                                    "schema": param_schema})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -164,9 +162,10 @@ def build_openapi(app: Flask) -> dict:
                 operation["security"] = []
             if spec.body is not None:
                 if spec.content_type == "application/json":
-                    schema = _input_ref(spec.body, components)
+                    components[spec.body.__name__] = _inline_schema(spec.body, components)
+                    schema = {"$ref": f"#/components/schemas/{spec.body.__name__}"}
                 else:
-                    schema = spec.body.model_json_schema()
+                    schema = _inline_schema(spec.body, components)
                 operation["requestBody"] = {"required": True,
                                             "content": {spec.content_type: {"schema": schema}}}
             if "requestBody" in spec.extra:

@@ -26,8 +26,10 @@ def _prepare_async_mode(argv: list[str]) -> None:
 
         eventlet.monkey_patch()
     elif mode == "gevent":
-        from gevent import monkey
-
+        try:
+            from gevent import monkey
+        except ImportError:
+            sys.exit("HEMICYCLE_ASYNC_MODE=gevent needs gevent: pip install 'hemicycle[gevent]'")
         monkey.patch_all()
 
 

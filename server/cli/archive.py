@@ -1,2 +1,110 @@
-"""`hemicycle archive` (being written)."""
-COMMANDS: list = []
+"""``hemicycle archive``: export, verify, list and search sealed meetings."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from server.cli.commands import with_app
+
+
+@click.group("archive")
+def archive_group() -> None:
+    """Archive packages (BagIt) of sealed meetings."""
+
+
+@archive_group.command("export")
+@click.argument("meeting_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="A .zip file, or a directory for an unzipped bag.")
+@with_app
+def export_command(meeting_id: int, out: Path) -> None:
+    """Write the archive package of a sealed meeting."""
+    from server.errors import HemicycleError
+    from server.services.archive import export_package
+
+    try:
+        written = export_package(meeting_id, out)
+    except HemicycleError as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {written}")
+
+
+@archive_group.command("verify")
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM certificate(s) to trust instead of the CA inside the package.")
+def verify_command(package: Path, trust_file: Path | None) -> None:
+    """Check a package: BagIt checksums, both signatures, and the audit chain up to the
+    head the minutes state. Needs no database."""
+    from server.services.archive_verify import verify_package
+
+    result = verify_package(package, [trust_file.read_bytes()] if trust_file else None)
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    if result.pdf is not None:
+        for sig in result.pdf.signatures:
+            click.echo(f"{'OK' if sig.ok else 'FAIL'}: signature {sig.field}: {sig.signer} "
+                       f"({'trusted' if sig.trusted else 'not trusted'})")
+        click.echo(f"Audit head: {result.pdf.audit_head or 'not found'}")
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(f"FAIL: {problem}", err=True)
+        sys.exit(1)
+    click.echo("OK: the package is complete, signed and consistent.")
+
+
+@archive_group.command("list")
+@with_app
+def list_command() -> None:
+    """List the sealed meetings."""
+    from server.services.archive import sealed_meetings
+
+    meetings = sealed_meetings()
+    for meeting in meetings:
+        click.echo(f"{meeting.id}\t{meeting.starts_at:%Y-%m-%d}\t{meeting.sealed_at:%Y-%m-%d}\t"
+                   f"{meeting.body}\t{meeting.title}")
+    if not meetings:
+        click.echo("No sealed meeting yet.")
+
+
+@archive_group.command("search")
+@click.argument("query")
+@click.option("--body", default=None)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@with_app
+def search_command(query: str, body: str | None, date_from, date_to) -> None:
+    """Search the minutes and documents of sealed meetings (diacritics optional)."""
+    from server.errors import HemicycleError
+    from server.services.actors import Actor
+    from server.services.archive_search import search
+
+    try:
+        hits = search(Actor.system(), query, body=body,
+                      date_from=date_from.date() if date_from else None,
+                      date_to=date_to.date() if date_to else None)
+    except HemicycleError as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    for hit in hits:
+        click.echo(f"{hit['meeting_id']}\t{hit['starts_at'][:10]}\t{hit['label']}\t{hit['snippet']}")
+    if not hits:
+        click.echo("Nothing found.")
+
+
+@archive_group.command("reindex")
+@with_app
+def reindex_command() -> None:
+    """Rebuild the search index of every sealed meeting."""
+    from server.extensions import db
+    from server.services.archive import sealed_meetings
+    from server.services.archive_search import index_meeting
+
+    rows = sum(index_meeting(meeting) for meeting in sealed_meetings())
+    db.session.commit()
+    click.echo(f"Indexed {rows} passages.")
+
+
+COMMANDS = [archive_group]

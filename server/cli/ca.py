@@ -1,2 +1,105 @@
-"""`hemicycle ca` (being written)."""
-COMMANDS: list = []
+"""``hemicycle ca``: the deployment's own certificate authority for signing the minutes."""
+from __future__ import annotations
+
+import sys
+
+import click
+from server.cli.commands import with_app
+
+
+@click.group("ca")
+def ca_group() -> None:
+    """Local certificate authority and users' signing certificates."""
+
+
+def _fail(error) -> None:
+    click.echo(f"Error: {error.message}", err=True)
+    sys.exit(1)
+
+
+@ca_group.command("init")
+@click.option("--name", "common_name", default="Hemicycle CA", show_default=True,
+              help="Common name of the CA certificate.")
+@click.option("--organization", default="", help="The body that runs this deployment.")
+@click.option("--passphrase", envvar="HEMICYCLE_CA_PASSPHRASE", default=None,
+              help="Encrypt the CA key with this passphrase (else it is kept 0600 in clear).")
+@click.option("--force", is_flag=True, help="Replace an existing CA.")
+@with_app
+def init_command(common_name: str, organization: str, passphrase: str | None, force: bool) -> None:
+    """Create the CA key and certificate in DATA_DIR/ca/."""
+    from cryptography.hazmat.primitives import hashes
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.services import ca
+
+    try:
+        cert = ca.init_ca(common_name, organization, passphrase=passphrase, force=force)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"CA created in {ca.ca_dir()}")
+    click.echo(f"Subject: {cert.subject.rfc4514_string()}")
+    click.echo(f"SHA-256: {cert.fingerprint(hashes.SHA256()).hex()}")
+
+
+@ca_group.command("issue")
+@click.argument("username")
+@click.option("--passphrase", envvar="HEMICYCLE_KEY_PASSPHRASE", prompt=True,
+              hide_input=True, confirmation_prompt=True,
+              help="Passphrase protecting the user's key; asked for at every signature.")
+@click.option("--ca-passphrase", envvar="HEMICYCLE_CA_PASSPHRASE", default=None,
+              help="Passphrase of the CA key, if it is encrypted.")
+@click.option("--days", default=730, show_default=True, type=click.IntRange(1, 3650))
+@with_app
+def issue_command(username: str, passphrase: str, ca_passphrase: str | None, days: int) -> None:
+    """Issue a signing certificate to USERNAME from the local CA."""
+    from sqlalchemy import select
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.models import User
+    from server.services import ca
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        click.echo(f"Error: no user {username!r}.", err=True)
+        sys.exit(1)
+    try:
+        row = ca.issue_certificate(user, passphrase, ca_passphrase=ca_passphrase, days=days)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Issued certificate {row.id} to {user.full_name}: {row.subject}")
+    click.echo(f"SHA-256: {row.fingerprint_sha256}, valid until {row.not_after:%Y-%m-%d}")
+
+
+@ca_group.command("import")
+@click.argument("username")
+@click.argument("pkcs12_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--passphrase", envvar="HEMICYCLE_KEY_PASSPHRASE", prompt=True, hide_input=True)
+@with_app
+def import_command(username: str, pkcs12_file: str, passphrase: str) -> None:
+    """Register a PKCS#12 (.p12/.pfx) signing certificate for USERNAME."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.models import User
+    from server.services import ca
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        click.echo(f"Error: no user {username!r}.", err=True)
+        sys.exit(1)
+    try:
+        row = ca.import_pkcs12(user, Path(pkcs12_file).read_bytes(), passphrase)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Imported certificate {row.id} for {user.full_name}: {row.subject}")
+
+
+COMMANDS = [ca_group]

@@ -75,12 +75,16 @@ class PollOption(Base):
 class Ballot(Base):
     """A counted ballot.
 
-    For a named poll it carries the voter. For a secret poll ``participant_id``
-    is NULL, the id is random and there is no timestamp, so nothing in the
-    database ties it to the VoterRecord of whoever cast it.
+    For a named poll it carries the participant whose vote it is. For a secret
+    poll ``participant_id`` is NULL, the id is random and there is no
+    timestamp, so nothing in the database ties it to the VoterRecord of
+    whoever cast it. On SQLite the table has no rowid: rows are stored in the
+    order of their random primary key, not in insertion order (see
+    docs/VOTING.md for PostgreSQL).
     """
 
     __tablename__ = "ballot"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
@@ -111,4 +115,7 @@ class VoterRecord(Base):
     represented_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     client_ballot_id_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     sealed_answer: Mapped[str | None] = mapped_column(Text)
+    # Ballot ids replaced by a changed vote (named polls with allow_change), so a
+    # late retry of an old ballot cannot undo the change.
+    superseded_sha256: Mapped[list] = mapped_column(default=list)
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,13 +7,13 @@ optional; services apply only the fields the client actually sent
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
     AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer,
-    model_validator,
+    field_validator, model_validator,
 )
 
 from server.models import MeetingRole, MeetingStatus, QuorumRule
@@ -52,6 +52,11 @@ class MeetingFields(Input):
     reference: text(100) | None = None
     quorum_rule: QuorumRule | None = None
     proxy_limit: int | None = Field(default=None, ge=0, le=MAX_PROXY_LIMIT)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(timezone.utc) if value is not None else None
 
     @model_validator(mode="after")
     def _ends_after_start(self):

@@ -7,7 +7,6 @@ sha256), polls with their results and decisions. The result is plain JSON
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -16,8 +15,9 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import (
     AgendaItem, AttendanceStatus, Document, Meeting, MeetingRole, Participant, Poll, PollStatus,
-    QuorumRule, SpeakerRequest,
+    SpeakerRequest,
 )
+from server.services.tally import quorum_met
 
 SECTIONS_VERSION = 1
 _REPORTED_POLLS = (PollStatus.CLOSED, PollStatus.PUBLISHED, PollStatus.CANCELLED)
@@ -37,16 +37,6 @@ def _number(value) -> str:
     return text
 
 
-def quorum_required(rule: QuorumRule, members: int) -> int:
-    if rule == QuorumRule.MAJORITY:
-        return members // 2 + 1
-    if rule == QuorumRule.TWO_THIRDS:
-        return math.ceil(2 * members / 3)
-    if rule == QuorumRule.THREE_QUARTERS:
-        return math.ceil(3 * members / 4)
-    return 0
-
-
 def _person(p: Participant) -> dict:
     return {"id": p.id, "name": p.full_name, "position": p.position, "role": p.role.value}
 
@@ -60,31 +50,34 @@ def attendance(meeting: Meeting) -> dict:
         groups[p.attendance.value].append(person)
     members = [p for p in meeting.participants if p.voting_right]
     present = [p for p in members if p.attendance == AttendanceStatus.PRESENT]
-    required = quorum_required(meeting.quorum_rule, len(members))
+    members_weight = sum((p.weight for p in members), Decimal(0))
+    present_weight = sum((p.weight for p in present), Decimal(0))
     return {**groups, "members": len(members), "present_members": len(present),
-            "quorum_rule": meeting.quorum_rule.value, "quorum_required": required,
-            "quorum_reached": len(present) >= required}
+            "members_weight": _number(members_weight), "present_weight": _number(present_weight),
+            "quorum_rule": meeting.quorum_rule.value,
+            "quorum_reached": quorum_met(meeting.quorum_rule, present_weight, members_weight)}
 
 
 def _option_figures(result: dict, key: str) -> tuple[object, object]:
-    """(count, weight) of one option, from whichever shape the result uses."""
-    options = result.get("options")
-    if isinstance(options, list):
-        for entry in options:
-            if isinstance(entry, dict) and entry.get("key") == key:
-                count = entry.get("count", entry.get("votes"))
-                return count, entry.get("weight", count)
-    if isinstance(options, dict) and key in options:
-        entry = options[key]
+    """(count, weight) of one option, from whichever shape the result uses.
+
+    The tally gives ``{"totals": {"yes": {"count": 3, "weight": "3.5"}}}``;
+    lists of ``{"key", "count", "weight"}`` and bare numbers are read too.
+    """
+    weights = result.get("weights") if isinstance(result.get("weights"), dict) else {}
+    for name in ("totals", "options", "counts", "tally"):
+        container = result.get(name)
+        entry = None
+        if isinstance(container, list):
+            entry = next((e for e in container if isinstance(e, dict) and e.get("key") == key), None)
+        elif isinstance(container, dict):
+            entry = container.get(key)
         if isinstance(entry, dict):
             count = entry.get("count", entry.get("votes"))
-            return count, entry.get("weight", count)
-        return entry, entry
-    counts = result.get("counts") or result.get("tally") or {}
-    weights = result.get("weights") or {}
-    count = counts.get(key) if isinstance(counts, dict) else None
-    weight = weights.get(key, count) if isinstance(weights, dict) else count
-    return count, weight
+            return count, entry.get("weight", weights.get(key, count))
+        if isinstance(entry, (int, float, str)):
+            return entry, weights.get(key, entry)
+    return None, None
 
 
 def _passed(result: dict) -> bool | None:
@@ -108,9 +101,11 @@ def poll_summary(poll: Poll) -> dict:
         options.append({"key": option.key, "label": option.label,
                         "count": None if count is None else _number(count),
                         "weight": None if weight is None else _number(weight)})
-    cast = result.get("cast", result.get("ballots", result.get("total")))
+    cast = result.get("ballots", result.get("cast"))
     if isinstance(cast, dict):
         cast = cast.get("count")
+    if isinstance(cast, list):
+        cast = len(cast)
     elected = result.get("elected")
     return {
         "id": poll.id, "motion": poll.motion, "kind": poll.kind.value,

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from server.web import accounts, archive, documents, home, meetings
+    from server.web import accounts, archive, documents, home, meetings, vendor
 
-    for module in (accounts, archive, documents, home, meetings):
+    for module in (accounts, archive, documents, home, meetings, vendor):
         app.register_blueprint(module.bp)

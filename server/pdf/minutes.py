@@ -1,0 +1,232 @@
+"""The minutes as a PDF, laid out like a Vietnamese administrative record.
+
+Decree 30/2020/ND-CP layout: the body and the record number top left, the
+national motto top right (the second line underlined), place and date, the
+centred title, the body of the record, and the signature blocks (secretary
+left, chair right). The text is set by a PyMuPDF Story in Noto Serif, embedded
+and subset, so Vietnamese survives extraction exactly. The rectangles of the
+two signature blocks are returned so the signing step can create its fields
+there.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from html import escape
+
+import pymupdf
+
+from server.pdf.fonts_minutes import font_dir, font_face_css, font_path
+from server.pdf.minutes_labels import clock, duration, labels, local, place_and_date
+
+PAGE = pymupdf.paper_rect("a4")
+# Decree 30: margins top 20-25 mm, bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
+BODY = PAGE + (85, 62, -57, -62)
+SIGNATURE_WIDTH = 190  # points; the stamp box inside each signature block
+
+CSS = """
+* {font-family: Minutes; font-size: 13pt; line-height: 1.25;}
+p {margin: 0 0 4pt 0; text-align: justify;}
+.center {text-align: center;} .right {text-align: right;}
+.small {font-size: 10pt;} .hash {font-size: 8.5pt;}
+h1 {font-size: 14pt; font-weight: bold; text-align: center; margin: 10pt 0 0 0;}
+h2 {font-size: 13pt; font-weight: bold; margin: 10pt 0 4pt 0;}
+h3 {font-size: 13pt; font-weight: bold; margin: 8pt 0 2pt 0;}
+td, th {vertical-align: top; padding: 1pt 3pt;}
+table.result {margin: 2pt 0 4pt 20pt;} table.result td, table.result th {font-size: 11.5pt;}
+u {text-decoration: underline;}
+table.head, table.sign {width: 100%;} table.sign td {width: 50%;}
+table.head td.left {width: 38%; padding-left: 0;} table.head td.right-col {width: 62%;}
+.head {font-size: 12pt;}
+"""
+
+
+@dataclass
+class RenderedMinutes:
+    pdf: bytes
+    # role -> (0-based page, (x0, y0, x1, y1) in PDF user space, origin bottom-left)
+    signature_boxes: dict[str, tuple[int, tuple[float, float, float, float]]]
+
+
+def _e(value) -> str:
+    return escape(str(value or ""))
+
+
+def _header(s: dict, lang: str, L: dict) -> str:
+    m = s["meeting"]
+    when = local(m.get("opened_at") or m.get("starts_at"), m["timezone"])
+    reference = m.get("reference") or "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;/BB"
+    return f"""
+<table class="head"><tr>
+<td class="center head left"><b>{_e(m['body']).upper()}</b><br>{L['number']} {reference if not m.get('reference') else _e(reference)}</td>
+<td class="center head right-col"><b>{L['motto1']}</b><br><b><u>{L['motto2']}</u></b></td>
+</tr></table>
+<p class="right"><i>{_e(place_and_date(m.get('locality') or m.get('place') or '', when, lang))}</i></p>
+<h1>{L['title']}</h1><p class="center"><b>{_e(m['title'])}</b></p>"""
+
+
+def _names(people: list[dict], L: dict) -> str:
+    return "; ".join(
+        _e(p["name"]) + (f" ({_e(p['position'])})" if p.get("position") else "")
+        + (f" - {_e(p['excuse'])}" if p.get("excuse") else "")
+        for p in people) or "0"
+
+
+def _general(s: dict, lang: str, L: dict) -> str:
+    m, a = s["meeting"], s["attendance"]
+    tz = m["timezone"]
+    opened, closed = local(m.get("opened_at"), tz), local(m.get("closed_at"), tz)
+    quorum = L["quorum_ok"] if a["quorum_reached"] else L["quorum_no"]
+    weights = ""
+    if a.get("members_weight") not in (None, str(a["members"])):
+        weights = f" ({L['weight']} {a['present_weight']}/{a['members_weight']})"
+    return f"""<h2>{L['s_general']}</h2>
+<p>- {L['time']}: {L['opened']} {clock(opened, lang)}; {L['closed']} {clock(closed, lang)}.</p>
+<p>- {L['place']}: {_e(m.get('place'))}.</p>
+<p>- {L['chair']}: {_e(s.get('chair'))}. {L['secretary']}: {_e(s.get('secretary'))}.</p>
+<p>- {L['present']} ({len(a['present'])}): {_names(a['present'], L)}.</p>
+<p>- {L['excused']} ({len(a['excused'])}): {_names(a['excused'], L)}.</p>
+<p>- {L['absent']} ({len(a['absent'])}): {_names(a['absent'], L)}.</p>
+<p>- {L['quorum']}: {a['present_members']}/{a['members']}{weights}, {quorum}.</p>"""
+
+
+def _poll(poll: dict, L: dict) -> str:
+    kind = L["secret"] if poll["kind"] == "secret" else L["named"]
+    rows = "".join(
+        f"<tr><td>{_e(o['label'])}</td><td class='right'>{_e(o['count'] if o['count'] is not None else '-')}</td>"
+        f"<td class='right'>{_e(o['weight'] if o['weight'] is not None else '-')}</td></tr>"
+        for o in poll["options"])
+    if poll["status"] == "cancelled":
+        outcome = L["cancelled"]
+    elif poll["passed"] is None:
+        outcome = ""
+    else:
+        outcome = L["passed"] if poll["passed"] else L["failed"]
+    labels_by_key = {o["key"]: o["label"] for o in poll["options"]}
+    elected = ", ".join(_e(labels_by_key.get(k, k)) for k in poll.get("elected") or [])
+    parts = [f"<p><b>{L['poll']}</b> ({kind}): {_e(poll['motion'])}</p>",
+             f"<table class='result'><tr><th>{L['option']}</th><th>{L['count']}</th>"
+             f"<th>{L['weight']}</th></tr>{rows}</table>"]
+    if poll.get("cast") is not None:
+        parts.append(f"<p>{L['cast']}: {_e(poll['cast'])}.</p>")
+    if elected:
+        parts.append(f"<p>{L['elected']}: {elected}.</p>")
+    if outcome:
+        parts.append(f"<p><b>{outcome}</b></p>")
+    if poll.get("decision"):
+        parts.append(f"<p>{_e(poll['decision'])}</p>")
+    return "".join(parts)
+
+
+def _record(block: dict, lang: str, tz: str, L: dict) -> str:
+    """Documents, speakers, polls of one agenda item (or of the general business)."""
+    parts = []
+    if block.get("documents"):
+        docs = "".join(
+            f"<p>+ {_e(d['title'])} ({L['version']} {d['version']}, {d.get('pages') or 0} "
+            f"{L['pages']})<br><span class='hash'>sha256 {_e(d['sha256'])}</span></p>"
+            for d in block["documents"])
+        parts.append(f"<p><i>{L['documents']}:</i></p>{docs}")
+    if block.get("speakers"):
+        speakers = "".join(
+            f"<p>+ {_e(sp['name'])}{', ' + _e(sp['position']) if sp.get('position') else ''}"
+            f" ({(local(sp['started_at'], tz) or '').strftime('%H:%M') if sp.get('started_at') else ''}"
+            f"{', ' + duration(sp.get('seconds')) if sp.get('seconds') is not None else ''})</p>"
+            for sp in block["speakers"])
+        parts.append(f"<p><i>{L['speakers']}:</i></p>{speakers}")
+    parts.extend(_poll(poll, L) for poll in block.get("polls", []))
+    return "".join(parts)
+
+
+def _content(s: dict, free_text: str, lang: str, L: dict) -> str:
+    tz = s["meeting"]["timezone"]
+    parts = [f"<h2>{L['s_content']}</h2>"]
+    if s.get("opening"):
+        parts.append(_paragraphs(s["opening"]))
+    for item in s["items"]:
+        indent = 14 * item.get("level", 0)
+        parts.append(f"<h3 style='margin-left: {indent}pt'>{_e(item['number'])}. {_e(item['title'])}</h3>")
+        if item.get("presenter"):
+            parts.append(f"<p>{L['presenter']}: {_e(item['presenter'])}</p>")
+        parts.append(_record(item, lang, tz, L))
+        if item.get("decision"):
+            parts.append(f"<p><b>{L['decision']}:</b> {_e(item['decision'])}</p>")
+        if item.get("notes"):
+            parts.append(_paragraphs(item["notes"]))
+    general = s.get("general") or {}
+    if any(general.get(k) for k in ("documents", "speakers", "polls")):
+        parts.append(f"<h3>{L['general']}</h3>" + _record(general, lang, tz, L))
+    if free_text.strip():
+        parts.append(f"<h3>{L['other']}</h3>" + _paragraphs(free_text))
+    closed = local(s["meeting"].get("closed_at"), tz)
+    parts.append(f"<h2>{L['s_end']}</h2><p>{L['adjourned']} {clock(closed, lang)}.</p>")
+    if s.get("adjournment"):
+        parts.append(_paragraphs(s["adjournment"]))
+    return "".join(parts)
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{_e(line)}</p>" for line in text.splitlines() if line.strip())
+
+
+def _signatures(s: dict, audit_head: str, L: dict) -> str:
+    return f"""<p class="small">{L['audit']}<br><span class="hash">{_e(audit_head)}</span></p>
+<table class="sign"><tr>
+<td class="center"><b>{L['sign_secretary']}</b><br><i class="small">{L['sign_hint']}</i>
+<div id="sig-secretary" style="height: 72pt"></div><b>{_e(s.get('secretary'))}</b></td>
+<td class="center"><b>{L['sign_chair']}</b><br><i class="small">{L['sign_hint']}</i>
+<div id="sig-chair" style="height: 72pt"></div><b>{_e(s.get('chair'))}</b></td>
+</tr></table>"""
+
+
+def minutes_html(sections: dict, free_text: str, language: str, audit_head: str) -> str:
+    L = labels(language)
+    return (_header(sections, language, L) + _general(sections, language, L)
+            + _content(sections, free_text, language, L) + _signatures(sections, audit_head, L))
+
+
+def render_minutes(sections: dict, free_text: str, language: str, audit_head: str,
+                   *, draft: bool = False) -> RenderedMinutes:
+    """Lay the minutes out on A4 pages; ``draft`` marks every page as a preview."""
+    story = pymupdf.Story(minutes_html(sections, free_text, language, audit_head),
+                          user_css=font_face_css() + CSS, archive=pymupdf.Archive(str(font_dir())))
+    buffer = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buffer)
+    boxes: dict[str, tuple[int, tuple]] = {}
+
+    def _position(pos):
+        if pos.id and pos.id.startswith("sig-") and pos.open_close & 1:
+            x0, y0, x1, y1 = pos.rect
+            middle, half = (x0 + x1) / 2, min(SIGNATURE_WIDTH, x1 - x0) / 2
+            boxes[pos.id[4:]] = (pos.page_index, (middle - half, PAGE.height - y1,
+                                                  middle + half, PAGE.height - y0))
+
+    page_index, more = 0, True
+    while more:
+        device = writer.begin_page(PAGE)
+        more, _ = story.place(BODY)
+        story.element_positions(_position, {"page_index": page_index})
+        story.draw(device)
+        writer.end_page()
+        page_index += 1
+    writer.close()
+    return RenderedMinutes(_finish(buffer.getvalue(), sections, language, audit_head, draft), boxes)
+
+
+def _finish(pdf: bytes, sections: dict, language: str, audit_head: str, draft: bool) -> bytes:
+    """Page numbers, metadata, the draft mark; then subset the embedded fonts."""
+    L = labels(language)
+    doc = pymupdf.open("pdf", pdf)
+    for page in doc:
+        text = f"{L['page']} {page.number + 1}/{doc.page_count}"
+        page.insert_text((PAGE.width / 2 - 20, PAGE.height - 30), text, fontsize=9,
+                         fontname="MinutesPage", fontfile=font_path())
+        if draft:
+            page.insert_text((BODY.x0, 36), "DRAFT / DỰ THẢO", fontsize=11, color=(0.8, 0, 0),
+                             fontname="MinutesDraft", fontfile=font_path("bold"))
+    m = sections["meeting"]
+    doc.set_metadata({"title": f"{L['title']} - {m['title']}", "author": m["body"],
+                      "subject": m.get("reference") or "", "creator": "Hemicycle",
+                      "producer": "Hemicycle (PyMuPDF)", "keywords": f"audit-head:{audit_head}"})
+    doc.subset_fonts()
+    return doc.tobytes(garbage=3, deflate=True)

@@ -1,0 +1,179 @@
+"""Inspect an uploaded PDF before it is accepted: runs inside the sandbox process.
+
+``inspect()`` opens the file with PyMuPDF and refuses what Hemicycle will not
+serve (not a PDF, encrypted, no pages, too many pages, pages or images too
+large). Two kinds of damage are neutralised rather than refused, and the file
+that is stored is then a rewritten copy:
+
+* JavaScript and other active actions (Launch, ImportData, additional actions)
+  are removed. Forms exported from office suites carry harmless scripts so
+  often that refusing them would refuse ordinary papers; delegates never get
+  the PDF anyway, and staff download a copy without the scripts.
+* Files MuPDF had to repair (broken cross-reference table) are rewritten, so
+  every later open is fast and sees the same pages. The upload answer says
+  ``repaired`` so the secretary can check the page count.
+
+It also computes each page's size, text and content hash (see
+``page_content_hash``), and renders the first pages so tablets can start.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PDF_MAGIC = b"%PDF-"
+POINTS_PER_METRE = 72 / 0.0254
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 100 * 1024 * 1024
+    max_pages: int = 2000
+    max_page_side_pt: float = 5 * POINTS_PER_METRE  # 5 m
+    min_page_side_pt: float = 10.0  # 3.5 mm; MuPDF turns broken boxes into 1 × 1 pt
+    max_image_pixels: int = 100_000_000  # a 600 dpi A3 scan is 70 Mpx
+    max_content_bytes: int = 64 * 1024 * 1024  # decompressed content streams of one page
+    max_text_chars: int = 200_000  # per page, for search
+    memory_mb: int = 1536
+    cpu_seconds: int = 120
+    wall_seconds: int = 180
+
+    @classmethod
+    def from_config(cls, config) -> "Limits":
+        values = {}
+        for name in cls.__dataclass_fields__:
+            key = f"DOCUMENT_{name.upper()}"
+            if key in config:
+                values[name] = config[key]
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Refused(Exception):
+    """The file is not acceptable; ``code`` is the API error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def has_pdf_magic(head: bytes) -> bool:
+    """PDF readers accept the header anywhere in the first KiB; so do we."""
+    return PDF_MAGIC in head[:1024]
+
+
+_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/Rendition"}
+
+
+def neutralise_active_content(doc) -> int:
+    """Remove JavaScript and other active actions in place; returns how many were removed."""
+    removed = 0
+    catalog = doc.pdf_catalog()
+    if doc.xref_get_key(catalog, "Names/JavaScript")[0] != "null":
+        doc.xref_set_key(catalog, "Names/JavaScript", "null")
+        removed += 1
+    for xref in range(1, doc.xref_length()):
+        if doc.xref_get_key(xref, "S")[1] in _ACTIVE_ACTIONS or doc.xref_get_key(xref, "JS")[0] != "null":
+            doc.update_object(xref, "<<>>")
+            removed += 1
+            continue
+        for key in ("A", "OpenAction"):
+            if doc.xref_get_key(xref, f"{key}/S")[1] in _ACTIVE_ACTIONS:
+                doc.xref_set_key(xref, key, "null")
+                removed += 1
+        if doc.xref_get_key(xref, "AA")[0] != "null":
+            doc.xref_set_key(xref, "AA", "null")
+            removed += 1
+    return removed
+
+
+def page_content_hash(doc, page, words) -> str:
+    """What the reader sees on the page, hashed: size, rotation, words with their
+    positions (rounded to a point), the bytes of every image, and the position
+    of every drawing operation.
+
+    It survives a re-export from a word processor (fonts re-subsetted, objects
+    renumbered) yet changes when a word, a figure or a chart on the page changes.
+    Rendering and hashing pixels would be stricter but costs a render per page.
+    """
+    digest = hashlib.sha256()
+    rect = page.rect
+    digest.update(f"{round(rect.width)}x{round(rect.height)}r{page.rotation}\n".encode())
+    for x0, y0, _x1, _y1, word, *_ in words:
+        digest.update(f"w{round(x0)},{round(y0)}:{word}\n".encode())
+    for xref, *_ in page.get_images(full=True):
+        digest.update(b"i" + hashlib.sha256(doc.xref_stream_raw(xref) or b"").digest())
+    for kind, box in page.get_bboxlog():
+        digest.update(f"d{kind}:{round(box[0])},{round(box[1])},{round(box[2])},{round(box[3])}\n".encode())
+    return digest.hexdigest()
+
+
+def _check_page(doc, page, limits: Limits) -> None:
+    rect = page.rect
+    number = page.number + 1
+    if min(rect.width, rect.height) < limits.min_page_side_pt:
+        raise Refused("page_too_small", f"Page {number} is too small ({rect.width:g} × "
+                      f"{rect.height:g} pt) or has a broken page box.")
+    if max(rect.width, rect.height) > limits.max_page_side_pt:
+        raise Refused("page_too_large",
+                      f"Page {number} is {rect.width / POINTS_PER_METRE:.2f} × "
+                      f"{rect.height / POINTS_PER_METRE:.2f} m; at most "
+                      f"{limits.max_page_side_pt / POINTS_PER_METRE:g} m on each side.")
+    for xref, _smask, width, height, *_ in page.get_images(full=True):
+        if width * height > limits.max_image_pixels:
+            raise Refused("image_too_large",
+                          f"Page {number} has an image of {width} × {height} pixels "
+                          f"(limit {limits.max_image_pixels // 1_000_000} megapixels).")
+    if len(page.read_contents()) > limits.max_content_bytes:
+        raise Refused("pdf_too_complex", f"Page {number} has too much drawing content.")
+
+
+def inspect(path: Path, out_path: Path, limits: Limits) -> dict:
+    """Validate ``path`` and describe its pages; a neutralised copy goes to ``out_path``.
+
+    Raises ``Refused`` with a code the API passes on to the client.
+    """
+    import pymupdf
+
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise Refused("file_too_large", f"The file is larger than {limits.max_bytes // 2**20} MB.")
+    with open(path, "rb") as handle:
+        if not has_pdf_magic(handle.read(1024)):
+            raise Refused("not_a_pdf", "The file is not a PDF.")
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # MuPDF raises its own types for every kind of damage
+        raise Refused("invalid_pdf", f"The PDF cannot be read: {exc}") from None
+    if doc.needs_pass or doc.is_encrypted or (doc.metadata or {}).get("encryption"):
+        raise Refused("encrypted_pdf",
+                      "The PDF is encrypted or password-protected. Save it without protection "
+                      "and upload it again.")
+    page_count = doc.page_count
+    if page_count < 1:
+        raise Refused("empty_pdf", "The PDF has no pages.")
+    if page_count > limits.max_pages:
+        raise Refused("too_many_pages",
+                      f"The PDF has {page_count} pages; at most {limits.max_pages} are accepted.")
+    repaired = bool(doc.is_repaired)
+    javascript_removed = neutralise_active_content(doc)
+    pages = []
+    for page in doc:
+        _check_page(doc, page, limits)
+        textpage = page.get_textpage()
+        words = textpage.extractWORDS()
+        pages.append({
+            "width_pt": round(page.rect.width, 2),
+            "height_pt": round(page.rect.height, 2),
+            "content_sha256": page_content_hash(doc, page, words),
+            "text": textpage.extractText()[: limits.max_text_chars],
+        })
+    rewritten = bool(repaired or javascript_removed)
+    if rewritten:
+        doc.save(out_path, garbage=1)
+    return {"page_count": page_count, "pages": pages, "repaired": repaired,
+            "javascript_removed": javascript_removed, "rewritten": rewritten}

@@ -1,0 +1,76 @@
+"""The one place that emits meeting state: committed MeetingEvents, to the right rooms.
+
+Registered with ``events.on_committed`` so nothing is emitted before the
+commit that makes it real. With a message queue (Redis) the emit reaches
+clients connected to every worker.
+
+Revisions are per meeting and some events are for staff or one participant
+only. So that every client sees every revision, clients outside the audience
+get a bare ``revision`` tick instead of the event; a client that sees a
+revision jump knows it missed something and syncs.
+"""
+from __future__ import annotations
+
+import logging
+
+from server.extensions import socketio
+from server.models import MeetingEvent
+from server.realtime import context
+from server.realtime.sync import event_message
+from server.services import events
+
+log = logging.getLogger(__name__)
+
+
+def audience_room(event: MeetingEvent) -> str:
+    if event.audience == "all":
+        return context.meeting_room(event.meeting_id)
+    if event.audience == "staff":
+        return context.staff_room(event.meeting_id)
+    kind, _, ident = event.audience.partition(":")
+    if kind == "participant" and ident.isdigit():
+        return context.participant_room(ident)
+    raise ValueError(f"unknown audience {event.audience!r}")
+
+
+def broadcast(committed: list[MeetingEvent]) -> None:
+    """Emit each committed event, in revision order, to its audience, and a tick to the rest."""
+    for event in sorted(committed, key=lambda e: (e.meeting_id, e.revision)):
+        try:
+            room = audience_room(event)
+        except ValueError:
+            log.error("event %s of meeting %s has audience %r; sent to nobody",
+                      event.revision, event.meeting_id, event.audience)
+            room = None
+        if room is not None:
+            socketio.emit("event", event_message(event), to=room)
+        if event.audience != "all":
+            # Sent after the event itself, so members of the audience see the
+            # revision already applied and ignore the tick.
+            socketio.emit("revision", {"meeting_id": event.meeting_id, "revision": event.revision},
+                          to=context.meeting_room(event.meeting_id))
+        if event.type == "device.revoked":
+            cut_off_device(event.payload.get("device_id"))
+
+
+def cut_off_device(device_id: int | None) -> None:
+    """Tell a revoked device so, and close its connections held by this worker.
+
+    Connections held by other workers are refused at their next event (every
+    event reloads the device) and told by the ``revoked`` message.
+    """
+    if not device_id:
+        return
+    room = context.device_room(device_id)
+    socketio.emit("revoked", {"device_id": device_id}, to=room)
+    server = socketio.server
+    try:
+        sids = [sid for sid, _ in server.manager.get_participants("/", room)]
+    except KeyError:
+        sids = []
+    for sid in sids:
+        server.disconnect(sid)
+
+
+# Registered once per process, at import: apps come and go in tests, the listener stays.
+events.on_committed(broadcast)

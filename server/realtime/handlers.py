@@ -1,0 +1,183 @@
+"""Socket.IO handlers: authenticate on connect, then one dispatcher for every event.
+
+Staff authenticate with their login session cookie and name the meeting
+(``auth={"meeting_id": 3}``); tablets and projectors with their device token
+(``auth={"token": "..."}``), which names the meeting itself. Every event is
+throttled, validated, run as its sender and answered through the ack:
+``{"ok": true, ...}`` or ``{"ok": false, "error": {"code", "message", "fields"}}``.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, disconnect, join_room
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from server.errors import (
+    Forbidden, HemicycleError, InvalidInput, NotAuthenticated, TooManyRequests,
+    invalid_from_validation,
+)
+from server.extensions import db, socketio
+from server.models import Device, Meeting, User
+from server.realtime import context as contexts
+from server.realtime.commands import COMMANDS
+from server.realtime.context import ConnectionContext
+from server.services import access, attendance, audit
+from server.services.access import Permission
+from server.services.actors import Actor
+from server.services.tokens import device_for_token
+
+log = logging.getLogger(__name__)
+
+
+def register(sio) -> None:
+    sio.on_event("connect", on_connect)
+    sio.on_event("disconnect", on_disconnect)
+    sio.on_event("*", on_event)
+
+
+# Connecting ---------------------------------------------------------------------------
+
+def on_connect(auth=None):
+    try:
+        context = _authenticate(auth if isinstance(auth, dict) else {})
+        for room in context.rooms():
+            join_room(room)
+        contexts.register(context)
+        if context.kind == "device":
+            attendance.tablet_connected(db.session.get(Device, context.device_id))
+            db.session.commit()
+    except HemicycleError as exc:
+        db.session.rollback()
+        raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
+    except Exception:
+        db.session.rollback()
+        contexts.forget(request.sid)
+        log.exception("socket connect failed")
+        raise ConnectionRefusedError("Internal error; it has been logged.",
+                                     {"code": "internal_error"}) from None
+
+
+def _authenticate(auth: dict) -> ConnectionContext:
+    token = auth.get("token")
+    if token is not None:
+        device = device_for_token(token) if isinstance(token, str) else None
+        if device is None:
+            raise NotAuthenticated("This device token is unknown or has been revoked; pair again.",
+                                   code="invalid_token")
+        actor = Actor.of_device(device)
+        meeting = access.get_meeting(device.meeting_id, actor, Permission.WATCH)
+        return _context(actor, meeting, device=device)
+    if not current_user.is_authenticated:
+        raise NotAuthenticated("Log in first, or connect with a device token.")
+    meeting_id = auth.get("meeting_id")
+    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) or meeting_id < 1:
+        raise InvalidInput("Say which meeting to follow: auth={\"meeting_id\": <id>}.",
+                           code="meeting_required")
+    user = current_user._get_current_object()
+    actor = Actor.of_user(user)
+    meeting = access.get_meeting(meeting_id, actor, Permission.WATCH)
+    return _context(actor, meeting, user=user)
+
+
+def _context(actor: Actor, meeting: Meeting, *, user: User | None = None,
+             device: Device | None = None) -> ConnectionContext:
+    granted = access.permissions(actor, meeting)
+    participant = access.participant_of(actor, meeting)
+    return ConnectionContext(
+        sid=request.sid, kind=actor.kind, meeting_id=meeting.id,
+        user_id=user.id if user else None, session_epoch=user.session_epoch if user else None,
+        device_id=device.id if device else None,
+        participant_id=participant.id if participant else None,
+        staff=Permission.STAFF_VIEW in granted,
+    )
+
+
+def on_disconnect(*_reason):
+    context = contexts.forget(request.sid)
+    if context is None or context.kind != "device":
+        return
+    try:
+        device = db.session.get(Device, context.device_id)
+        if device is not None:
+            attendance.tablet_disconnected(device)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("socket disconnect bookkeeping failed")
+
+
+# Events -------------------------------------------------------------------------------
+
+def error_ack(error: HemicycleError) -> dict:
+    return {"ok": False, **error.as_dict()}
+
+
+def _actor(context: ConnectionContext) -> Actor:
+    """The sender, reloaded for every event: a revoked token or a logged-out user stops at once."""
+    if context.device_id is not None:
+        device = db.session.scalar(select(Device).where(Device.id == context.device_id))
+        if device is None or device.revoked_at is not None:
+            raise NotAuthenticated("This device has been unpaired.", code="revoked")
+        return Actor.of_device(device)
+    user = db.session.get(User, context.user_id)
+    if user is None or not user.active or user.session_epoch != context.session_epoch:
+        raise NotAuthenticated("Your session has ended; log in again.")
+    return Actor.of_user(user)
+
+
+def on_event(event, *args):
+    sid = request.sid
+    context = contexts.get(sid)
+    if context is None:
+        return error_ack(NotAuthenticated("This connection is not authenticated."))
+    if not context.bucket.take():
+        if context.bucket.refused > contexts.ABUSE_LIMIT:
+            log.warning("socket %s (%s) cut off for flooding", sid, context.kind)
+            disconnect()
+        return error_ack(TooManyRequests("Too many events; slow down."))
+    spec = COMMANDS.get(event) if isinstance(event, str) else None
+    if spec is None:
+        return error_ack(HemicycleError(f"There is no event {str(event)[:64]!r}.",
+                                        code="unknown_event"))
+    try:
+        return _run(spec, context, args)
+    except HemicycleError as exc:
+        db.session.rollback()
+        if isinstance(exc, NotAuthenticated) and exc.code == "revoked":
+            disconnect()
+        return error_ack(exc)
+    except Exception:
+        db.session.rollback()
+        log.exception("socket event %s failed", event)
+        return error_ack(HemicycleError("Internal error; it has been logged.",
+                                        code="internal_error", status=500))
+
+
+def _run(spec, context: ConnectionContext, args: tuple) -> dict:
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise InvalidInput("The payload must be one JSON object.", code="invalid_payload")
+    try:
+        data = spec.schema.model_validate(args[0])
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
+    if data.meeting_id != context.meeting_id:
+        raise InvalidInput("This connection follows another meeting.", code="wrong_meeting",
+                           fields={"meeting_id": "not the meeting of this connection"})
+    actor = _actor(context)
+    try:
+        result = spec.run(actor, context, data)
+    except (Forbidden, NotAuthenticated) as exc:
+        audit.record_refusal(f"socket.{spec.name}", "meeting", data.meeting_id, actor=actor,
+                             meeting_id=data.meeting_id, reason=exc.message)
+        raise
+    if spec.changes_state:
+        db.session.commit()
+        result.setdefault("revision", db.session.scalar(
+            select(Meeting.revision).where(Meeting.id == context.meeting_id)))
+    else:
+        db.session.rollback()  # end the read transaction
+    return {"ok": True, **result}

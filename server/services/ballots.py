@@ -1,0 +1,284 @@
+"""Casting ballots: rights, proxies, idempotency, and secret ballots kept apart from voters.
+
+A ballot is cast for one *represented* participant: the voter themself, or an
+absent delegate whose proxy the voter holds (one ballot each). The client
+names every ballot with a UUID it chooses; sending the same UUID again answers
+the same thing, receipt included, so a tablet may retry after any failure.
+
+Secret polls store what was chosen (``Ballot``: random id, receipt, no voter,
+no time) apart from who voted (``VoterRecord``). To answer a retry with the
+same receipt, the record keeps the receipt sealed with AES-GCM under a key
+derived from the client's ballot id, which the database never holds: only
+sha256 of it, for lookup. See docs/VOTING.md for what this does and does not
+protect against.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import uuid
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from server.errors import Conflict, Forbidden, HemicycleError, InvalidInput, NotFound
+from server.extensions import db
+from server.models import (
+    AttendanceStatus, Ballot, Meeting, Participant, Poll, PollKind, PollOptionKind, PollStatus,
+    VoterRecord, utcnow,
+)
+from server.models.base import new_uuid
+from server.services import access, audit
+from server.services.access import Permission
+from server.services.actors import Actor
+from server.services.poll_results import VOTING_ROLES
+from server.services.voting import close_if_due, lock_poll
+
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+RECEIPT_LENGTH = 10  # 50 bits
+
+
+def new_receipt() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def ballot_id_digest(ballot_id: uuid.UUID) -> str:
+    return hashlib.sha256(str(ballot_id).encode()).hexdigest()
+
+
+def _choices_digest(choices: list[str]) -> bytes:
+    return hashlib.sha256(json.dumps(choices).encode()).digest()
+
+
+def _seal_key(ballot_id: uuid.UUID, poll_id: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hemicycle/ballot-seal/v1",
+                info=f"poll:{poll_id}".encode()).derive(ballot_id.bytes)
+
+
+def seal(ballot_id: uuid.UUID, poll_id: int, receipt: str, choices: list[str]) -> str:
+    """The receipt and a digest of the choices, encrypted: always the same length."""
+    nonce = secrets.token_bytes(12)
+    plain = receipt.encode() + _choices_digest(choices)
+    return base64.b64encode(nonce + AESGCM(_seal_key(ballot_id, poll_id)).encrypt(
+        nonce, plain, None)).decode()
+
+
+def unseal(ballot_id: uuid.UUID, poll_id: int, sealed: str) -> tuple[str, bytes]:
+    raw = base64.b64decode(sealed)
+    plain = AESGCM(_seal_key(ballot_id, poll_id)).decrypt(raw[:12], raw[12:], None)
+    return plain[:RECEIPT_LENGTH].decode(), plain[RECEIPT_LENGTH:]
+
+
+def normalise_choices(poll: Poll, choices: list[str]) -> list[str]:
+    """The chosen option keys in the poll's order; InvalidInput unless the poll allows them."""
+    keys = [o.key for o in poll.options]
+    chosen = set(choices)
+    if len(chosen) != len(choices) or not chosen <= set(keys):
+        raise InvalidInput("Choose among the poll's options, each at most once.",
+                           code="invalid_choices", fields={"choices": f"options are {keys}"})
+    if not poll.min_choices <= len(chosen) <= poll.max_choices:
+        raise InvalidInput(f"Choose between {poll.min_choices} and {poll.max_choices} options.",
+                           code="invalid_choices",
+                           fields={"choices": f"{poll.min_choices} to {poll.max_choices}"})
+    return [k for k in keys if k in chosen]
+
+
+def _answer(poll: Poll, ballot_id: uuid.UUID, voter_id: int, represented_id: int,
+            choices: list[str], receipt: str | None, changed: bool = False) -> dict:
+    return {"poll_id": poll.id, "ballot_id": str(ballot_id), "voter_id": voter_id,
+            "represented_id": represented_id,
+            "on_behalf_of": represented_id if represented_id != voter_id else None,
+            "choices": choices, "receipt": receipt, "status": "changed" if changed else "accepted"}
+
+
+def _replay(poll: Poll, record: VoterRecord, ballot_id: uuid.UUID, choices: list[str]) -> dict:
+    """The answer already given for this ballot id; Conflict if it now says something else."""
+    if record.poll_id != poll.id:
+        raise Conflict("This ballot id was used in another poll.", code="ballot_id_reused")
+    if poll.kind == PollKind.SECRET:
+        receipt, digest = unseal(ballot_id, poll.id, record.sealed_answer)
+        same = digest == _choices_digest(choices)
+    else:
+        receipt = None
+        stored = db.session.scalar(select(Ballot.choices).where(
+            Ballot.poll_id == poll.id, Ballot.participant_id == record.represented_id))
+        same = stored == choices
+    if not same:
+        raise Conflict("This ballot id was already used with other choices.",
+                       code="ballot_id_reused")
+    return _answer(poll, ballot_id, record.voter_id, record.represented_id, choices, receipt,
+                   changed=bool(record.superseded_sha256))
+
+
+def _represented(meeting: Meeting, voter: Participant, on_behalf_of: int | None) -> Participant:
+    if on_behalf_of is None or on_behalf_of == voter.id:
+        return voter
+    absent = db.session.get(Participant, on_behalf_of)
+    if absent is None or absent.meeting_id != meeting.id or absent.proxy_holder_id != voter.id:
+        raise Forbidden("You do not hold this delegate's proxy.", code="no_proxy")
+    if not absent.voting_right or absent.role not in VOTING_ROLES:
+        raise Forbidden("The delegate you represent has no voting right.", code="no_voting_right")
+    if absent.attendance == AttendanceStatus.PRESENT:
+        raise Forbidden("The delegate you represent is present and votes in person.",
+                        code="represented_present")
+    return absent
+
+
+def _check_proxy_limit(poll: Poll, meeting: Meeting, voter: Participant) -> None:
+    held = db.session.scalar(select(func.count()).select_from(VoterRecord).where(
+        VoterRecord.poll_id == poll.id, VoterRecord.voter_id == voter.id,
+        VoterRecord.represented_id != voter.id))
+    if held >= meeting.proxy_limit:
+        raise Forbidden(f"You may vote for at most {meeting.proxy_limit} absent delegate(s).",
+                        code="proxy_limit")
+
+
+def _change(poll: Poll, record: VoterRecord, ballot_id: uuid.UUID, choices: list[str]) -> dict:
+    """Named polls that allow it: the new ballot replaces the previous one."""
+    ballot = db.session.scalar(select(Ballot).where(
+        Ballot.poll_id == poll.id, Ballot.participant_id == record.represented_id))
+    ballot.choices, ballot.cast_at = choices, utcnow()
+    record.superseded_sha256 = [*record.superseded_sha256, record.client_ballot_id_sha256]
+    record.client_ballot_id_sha256, record.voted_at = ballot_id_digest(ballot_id), utcnow()
+    return _answer(poll, ballot_id, record.voter_id, record.represented_id, choices, None, True)
+
+
+def _find_record(digest: str) -> VoterRecord | None:
+    return db.session.scalar(select(VoterRecord).where(VoterRecord.client_ballot_id_sha256 == digest))
+
+
+def _cast(actor: Actor | None, poll: Poll, meeting: Meeting, ballot_id: uuid.UUID,
+          raw_choices: list, on_behalf_of: int | None) -> tuple[dict, bool]:
+    """The answer, and whether this call changed anything (a replay does not)."""
+    try:
+        access.require(actor, meeting, Permission.VOTE)
+    except Forbidden as error:
+        if error.code == "forbidden":
+            raise Forbidden("You have no voting right in this meeting.",
+                            code="no_voting_right") from None
+        raise
+    digest = ballot_id_digest(ballot_id)
+    choices = normalise_choices(poll, raw_choices)
+    record = _find_record(digest)  # a retry needs no lock, even after closing
+    if record is not None:
+        return _replay(poll, record, ballot_id, choices), False
+    poll = lock_poll(poll.id)
+    record = _find_record(digest)  # the same ballot may have arrived meanwhile
+    if record is not None:
+        return _replay(poll, record, ballot_id, choices), False
+    if close_if_due(poll):
+        db.session.commit()  # the closing is real even though this ballot is refused
+    if poll.status != PollStatus.OPEN:
+        closed = poll.status in (PollStatus.CLOSED, PollStatus.PUBLISHED)
+        raise Conflict("Voting is closed." if closed else f"This poll is {poll.status.value}.",
+                       code="poll_closed" if closed else "poll_not_open")
+    voter = access.participant_of(actor, meeting)
+    if voter.attendance != AttendanceStatus.PRESENT:
+        raise Forbidden("Check in first: only members present vote.", code="not_present")
+    represented = _represented(meeting, voter, on_behalf_of)
+    previous = db.session.scalar(select(VoterRecord).where(
+        VoterRecord.poll_id == poll.id, VoterRecord.represented_id == represented.id))
+    if previous is not None:
+        if digest in previous.superseded_sha256:
+            raise Conflict("This ballot was replaced by a later one.", code="ballot_superseded")
+        if not poll.allow_change:
+            raise Conflict("This vote has already been cast.", code="already_voted")
+        answer = _change(poll, previous, ballot_id, choices)
+        audit.record("vote.change", "poll", poll.id, actor=actor, meeting_id=meeting.id,
+                     payload={"voter": voter.id, "represented": represented.id, "choices": choices})
+        return answer, True
+    if represented.id != voter.id:
+        _check_proxy_limit(poll, meeting, voter)
+    secret = poll.kind == PollKind.SECRET
+    receipt = new_receipt() if secret else None
+    db.session.add(Ballot(
+        id=new_uuid(), poll_id=poll.id, choices=choices, weight=represented.weight,
+        participant_id=None if secret else represented.id, receipt=receipt,
+        cast_at=None if secret else utcnow()))
+    db.session.add(VoterRecord(
+        poll_id=poll.id, voter_id=voter.id, represented_id=represented.id,
+        client_ballot_id_sha256=digest, voted_at=utcnow(),
+        sealed_answer=seal(ballot_id, poll.id, receipt, choices) if secret else None))
+    # A secret vote is audited as "who", never "what" nor its receipt.
+    payload = {"voter": voter.id, "represented": represented.id}
+    audit.record("vote.cast", "poll", poll.id, actor=actor, meeting_id=meeting.id,
+                 payload=payload if secret else {**payload, "choices": choices})
+    return _answer(poll, ballot_id, voter.id, represented.id, choices, receipt), True
+
+
+def cast_ballot(actor: Actor | None, poll_id: int, ballot_id: uuid.UUID, choices: list[str],
+                on_behalf_of: int | None = None) -> dict:
+    """Cast (or replay) one ballot; the caller commits.
+
+    Guarantees: at most one counted ballot per (poll, represented participant);
+    the same ``ballot_id`` always gets the same answer; a refusal changes
+    nothing but the audit log, and says why in its code (``poll_closed``,
+    ``no_voting_right``, ``proxy_limit``, ``already_voted``, ...).
+    """
+    from server.services.poll_progress import ballot_counted
+
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        raise NotFound("No such poll.")
+    meeting = db.session.get(Meeting, poll.meeting_id)
+    try:
+        answer, changed = _cast(actor, poll, meeting, ballot_id, choices, on_behalf_of)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        error = Conflict("This vote has already been cast.", code="already_voted")
+        audit.record_refusal("vote.cast", "poll", poll_id, actor=actor, meeting_id=meeting.id,
+                             reason=error.code)
+        raise error from None
+    except HemicycleError as error:
+        if actor is not None and error.status in (403, 409, 422):
+            audit.record_refusal("vote.cast", "poll", poll_id, actor=actor,
+                                 meeting_id=meeting.id, reason=error.code)
+        raise
+    if changed:
+        ballot_counted(poll)
+    return answer
+
+
+def reshuffle_secret_ballots(poll: Poll) -> None:
+    """Rewrite a secret poll's ballots in random order with fresh ids, at closing.
+
+    On PostgreSQL rows sit in insertion order (and carry the inserting
+    transaction's id); rewriting them all in one transaction, shuffled, leaves
+    neither for a later reader. SQLite stores them without rowid, by random
+    key, already; the rewrite costs little and keeps one code path.
+    """
+    rows = list(db.session.execute(select(Ballot.choices, Ballot.weight, Ballot.receipt)
+                                   .where(Ballot.poll_id == poll.id)))
+    secrets.SystemRandom().shuffle(rows)
+    db.session.execute(delete(Ballot).where(Ballot.poll_id == poll.id))
+    db.session.add_all(Ballot(id=new_uuid(), poll_id=poll.id, choices=r.choices, weight=r.weight,
+                              receipt=r.receipt) for r in rows)
+    db.session.flush()
+
+
+def voting_status(actor: Actor | None, poll_id: int) -> dict:
+    """What the asking participant may still cast: for themself and each proxy they hold."""
+    from server.services.voting import find_poll
+
+    poll, meeting = find_poll(poll_id, actor, Permission.VIEW)
+    voter = access.participant_of(actor, meeting)
+    can_vote = Permission.VOTE in access.permissions(actor, meeting)
+    if voter is None or not can_vote:
+        return {"poll_id": poll.id, "status": poll.status.value, "can_vote": False, "ballots": []}
+    done = {r.represented_id for r in db.session.scalars(
+        select(VoterRecord).where(VoterRecord.poll_id == poll.id, VoterRecord.voter_id == voter.id))}
+    proxies = db.session.scalars(select(Participant).where(
+        Participant.meeting_id == meeting.id, Participant.proxy_holder_id == voter.id,
+        Participant.voting_right.is_(True), Participant.role.in_(VOTING_ROLES)).order_by(Participant.id))
+    entries = [{"represented_id": voter.id, "name": voter.full_name, "voted": voter.id in done,
+                "allowed": voter.attendance == AttendanceStatus.PRESENT}]
+    entries += [{"represented_id": p.id, "name": p.full_name, "voted": p.id in done,
+                 "allowed": p.attendance != AttendanceStatus.PRESENT} for p in proxies]
+    return {"poll_id": poll.id, "status": poll.status.value, "can_vote": True,
+            "proxy_limit": meeting.proxy_limit, "ballots": entries}

@@ -1,0 +1,210 @@
+"""The deployment's own certificate authority and the signing certificates of users.
+
+``init_ca`` creates a CA key and certificate in ``DATA_DIR/ca/`` (the key
+0600, encrypted when a passphrase is given). ``issue_certificate`` gives a
+user a signing certificate from it; ``import_pkcs12`` takes one a user brings
+(e.g. from a national CA). Either way the user's key is kept as a PKCS#12 in
+``DATA_DIR/keystore/``, encrypted under the user's own passphrase, which the
+server never stores: it is asked for at signing time.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from flask import current_app
+from sqlalchemy import select
+
+from server.errors import Conflict, InvalidInput, NotFound
+from server.extensions import db
+from server.models import User, UserCertificate, utcnow
+from server.services import audit
+from server.services.actors import Actor
+
+MIN_PASSPHRASE = 6
+
+
+def ca_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "ca"
+
+
+def keystore_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "keystore"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def _name(common_name: str, organization: str = "") -> x509.Name:
+    parts = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organization:
+        parts.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return x509.Name(parts)
+
+
+def ca_certificate() -> x509.Certificate | None:
+    path = ca_dir() / "ca.pem"
+    return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
+
+
+def init_ca(common_name: str, organization: str = "", *, passphrase: str | None = None,
+            force: bool = False, days: int = 3650) -> x509.Certificate:
+    """Create the CA key and self-signed certificate; Conflict if one exists (unless ``force``)."""
+    if ca_certificate() is not None and not force:
+        raise Conflict(f"A CA already exists in {ca_dir()}.", code="ca_exists")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    now = datetime.now(timezone.utc)
+    name = _name(common_name, organization)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
+                  else serialization.NoEncryption())
+    _write_private(ca_dir() / "ca.key", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    (ca_dir() / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    audit.record("ca.initialised", "ca", cert.fingerprint(hashes.SHA256()).hex(),
+                 actor=Actor.system(), payload={"subject": cert.subject.rfc4514_string()})
+    return cert
+
+
+def _ca_key(passphrase: str | None):
+    path = ca_dir() / "ca.key"
+    if not path.exists():
+        raise Conflict("There is no CA yet: run `hemicycle ca init` first.", code="no_ca")
+    try:
+        return serialization.load_pem_private_key(
+            path.read_bytes(), passphrase.encode() if passphrase else None)
+    except (TypeError, ValueError):
+        raise InvalidInput("Wrong CA passphrase.", code="wrong_passphrase") from None
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if len(passphrase or "") < MIN_PASSPHRASE:
+        raise InvalidInput(f"The passphrase needs at least {MIN_PASSPHRASE} characters.",
+                           fields={"passphrase": "too short"})
+
+
+def _store(user: User, key, cert: x509.Certificate, chain: list[x509.Certificate],
+           passphrase: str, *, local: bool, actor: Actor) -> UserCertificate:
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex()
+    if db.session.scalar(select(UserCertificate.id)
+                         .where(UserCertificate.fingerprint_sha256 == fingerprint)):
+        raise Conflict("This certificate is already registered.", code="duplicate_certificate")
+    data = pkcs12.serialize_key_and_certificates(
+        user.username.encode(), key, cert, chain or None,
+        serialization.BestAvailableEncryption(passphrase.encode()))
+    filename = f"{uuid.uuid4().hex}.p12"
+    _write_private(keystore_dir() / filename, data)
+    row = UserCertificate(
+        user_id=user.id, subject=cert.subject.rfc4514_string(), fingerprint_sha256=fingerprint,
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+        issued_by_local_ca=local, keystore_path=filename,
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode())
+    db.session.add(row)
+    db.session.flush()
+    audit.record("certificate.issued" if local else "certificate.imported", "user_certificate",
+                 row.id, actor=actor, payload={"user_id": user.id, "fingerprint": fingerprint,
+                                               "subject": row.subject})
+    return row
+
+
+def issue_certificate(user: User, passphrase: str, *, ca_passphrase: str | None = None,
+                      days: int = 730, actor: Actor | None = None) -> UserCertificate:
+    """A signing certificate for ``user`` from the local CA, its key under ``passphrase``."""
+    _check_passphrase(passphrase)
+    ca_cert = ca_certificate()
+    ca_key = _ca_key(ca_passphrase)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(timezone.utc)
+    organization = next((a.value for a in ca_cert.subject
+                         if a.oid == NameOID.ORGANIZATION_NAME), "")
+    builder = (
+        x509.CertificateBuilder().subject_name(_name(user.full_name, organization))
+        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(min(now + timedelta(days=days), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                     key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),
+                       critical=False)
+    )
+    if user.email:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(user.email)]), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    return _store(user, key, cert, [ca_cert], passphrase, local=True,
+                  actor=actor or Actor.system())
+
+
+def import_pkcs12(user: User, data: bytes, passphrase: str, *,
+                  actor: Actor | None = None) -> UserCertificate:
+    """Register a PKCS#12 the user brings; kept re-encrypted under the same passphrase."""
+    _check_passphrase(passphrase)
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(data, passphrase.encode())
+    except (ValueError, TypeError):
+        raise InvalidInput("Not a PKCS#12 file, or the passphrase is wrong.",
+                           code="invalid_pkcs12") from None
+    if key is None or cert is None:
+        raise InvalidInput("The PKCS#12 file must hold a private key and its certificate.",
+                           code="invalid_pkcs12")
+    if cert.not_valid_after_utc < datetime.now(timezone.utc):
+        raise InvalidInput("This certificate has expired.", code="certificate_expired")
+    return _store(user, key, cert, list(chain), passphrase, local=False,
+                  actor=actor or Actor.of_user(user))
+
+
+def usable_certificate(user: User, certificate_id: int | None = None) -> UserCertificate:
+    """The certificate the user signs with: the one named, else their newest valid one."""
+    now = utcnow()
+    query = select(UserCertificate).where(UserCertificate.user_id == user.id,
+                                          UserCertificate.revoked_at.is_(None),
+                                          UserCertificate.not_after > now)
+    if certificate_id is not None:
+        query = query.where(UserCertificate.id == certificate_id)
+    row = db.session.scalars(query.order_by(UserCertificate.created_at.desc(),
+                                            UserCertificate.id.desc())).first()
+    if row is None:
+        raise NotFound("No valid signing certificate for this user.", code="no_certificate")
+    return row
+
+
+def load_pkcs12(row: UserCertificate, passphrase: str) -> bytes:
+    path = keystore_dir() / Path(row.keystore_path).name
+    if not path.is_file():
+        raise Conflict("The key store file of this certificate is missing.", code="keystore_missing")
+    data = path.read_bytes()
+    try:
+        pkcs12.load_key_and_certificates(data, (passphrase or "").encode())
+    except (ValueError, TypeError):
+        raise InvalidInput("Wrong passphrase for this certificate.",
+                           code="wrong_passphrase", fields={"passphrase": "wrong"}) from None
+    return data

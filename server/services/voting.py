@@ -1,0 +1,280 @@
+"""Polls: draft, open, close, publish, cancel and re-vote.
+
+Rules (majority, base, abstentions, quorum, options) are edited only while a
+poll is a draft and are frozen from opening on. Opening, closing and
+publishing are idempotent: asking again answers the same state and records
+nothing twice. Every function checks the actor through ``access``, audits and
+publishes in the caller's transaction; the caller commits. Casting is in
+``ballots``; counting in ``tally`` and ``poll_results``.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from server.errors import Conflict, InvalidInput, NotFound
+from server.extensions import db
+from server.models import (
+    AgendaItem, MajorityBase, MajorityRule, Meeting, MeetingStatus, Poll, PollKind, PollOption, PollOptionKind, PollStatus,
+    utcnow,
+)
+from server.services import access, audit, events
+from server.services.access import Permission
+from server.services.actors import Actor
+
+MOTION_OPTIONS = (("yes", "Tán thành"), ("no", "Không tán thành"), ("abstain", "Không biểu quyết"))
+_RULE_FIELDS = ("motion", "agenda_item_id", "kind", "option_kind", "min_choices", "max_choices",
+                "majority", "majority_base", "abstentions_count", "quorum_required",
+                "allow_change", "duration_seconds")
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def poll_view(poll: Poll) -> dict:
+    """What anyone who may see the poll is told about it (never a result)."""
+    return {
+        "id": poll.id, "meeting_id": poll.meeting_id, "agenda_item_id": poll.agenda_item_id,
+        "motion": poll.motion, "kind": poll.kind.value, "option_kind": poll.option_kind.value,
+        "options": [{"key": o.key, "label": o.label} for o in poll.options],
+        "min_choices": poll.min_choices, "max_choices": poll.max_choices,
+        "majority": poll.majority.value, "majority_base": poll.majority_base.value,
+        "abstentions_count": poll.abstentions_count, "quorum_required": poll.quorum_required,
+        "allow_change": poll.allow_change, "duration_seconds": poll.duration_seconds,
+        "status": poll.status.value, "revote_of_id": poll.revote_of_id,
+        "opened_at": iso(poll.opened_at), "closes_at": iso(poll.closes_at),
+        "closed_at": iso(poll.closed_at), "published_at": iso(poll.published_at),
+        "decision": poll.decision,
+    }
+
+
+def lock_poll(poll_id: int) -> Poll:
+    """Take the poll's write lock and reload it: casts and closing are serialised per poll.
+
+    PostgreSQL locks the row; SQLite's single writer lock is taken by a no-op
+    write first, so the checks that follow read what every earlier cast committed.
+    """
+    if db.session.bind.dialect.name == "sqlite":
+        db.session.execute(text("UPDATE poll SET id = id WHERE id = :id"), {"id": poll_id})
+    poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if poll is None:
+        raise NotFound("No such poll.")
+    return poll
+
+
+def find_poll(poll_id: int, actor: Actor | None, permission: Permission) -> tuple[Poll, Meeting]:
+    """The poll and its meeting, once the actor is allowed; drafts are for managers only.
+
+    An open poll past its closing time is closed here, by whoever looks at it first.
+    """
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        if actor is None:
+            access.require(actor, None, permission)  # NotAuthenticated before NotFound
+        raise NotFound("No such poll.")
+    meeting = access.get_meeting(poll.meeting_id, actor, permission)
+    if poll.status == PollStatus.DRAFT and Permission.CHAIR not in access.permissions(actor, meeting):
+        raise NotFound("No such poll.")
+    close_if_due(poll)
+    return poll, meeting
+
+
+def close_if_due(poll: Poll) -> bool:
+    """Close an open poll whose time is up; True when this call closed it."""
+    if poll.status != PollStatus.OPEN or poll.closes_at is None or utcnow() < poll.closes_at:
+        return False
+    from server.services.poll_results import close_now
+
+    close_now(Actor.system(), lock_poll(poll.id))
+    return True
+
+
+def _managed(actor: Actor | None, poll_id: int) -> tuple[Poll, Meeting]:
+    return find_poll(poll_id, actor, Permission.CHAIR)
+
+
+def _check_rules(meeting: Meeting, values: dict, candidates: list[str] | None) -> list[tuple]:
+    """Validate the rule fields together; answer the options the poll will have."""
+    item_id = values.get("agenda_item_id")
+    if item_id is not None:
+        item = db.session.get(AgendaItem, item_id)
+        if item is None or item.meeting_id != meeting.id:
+            raise InvalidInput("No such agenda item in this meeting.",
+                               fields={"agenda_item_id": "unknown agenda item"})
+    if values["kind"] == PollKind.SECRET and values["allow_change"]:
+        raise InvalidInput(
+            "A secret ballot cannot be changed: nothing links it to its voter any more.",
+            fields={"allow_change": "only for named polls"})
+    if values["option_kind"] == PollOptionKind.YES_NO_ABSTAIN:
+        if candidates:
+            raise InvalidInput("A yes/no poll has no candidates.", fields={"candidates": "not allowed"})
+        values["min_choices"] = values["max_choices"] = 1
+        return list(MOTION_OPTIONS)
+    if not candidates:
+        raise InvalidInput("Name at least one candidate.", fields={"candidates": "required"})
+    if len(set(candidates)) != len(candidates):
+        raise InvalidInput("A candidate is named twice.", fields={"candidates": "duplicate names"})
+    low, high = values["min_choices"], values["max_choices"]
+    if not 0 <= low <= high <= len(candidates) or high < 1:
+        raise InvalidInput("Choices must satisfy 0 ≤ min ≤ max ≤ number of candidates, max ≥ 1.",
+                           fields={"max_choices": "out of range"})
+    return [(f"c{n}", name) for n, name in enumerate(candidates, start=1)]
+
+
+def _apply(poll: Poll, meeting: Meeting, values: dict, candidates: list[str] | None) -> None:
+    options = _check_rules(meeting, values, candidates)
+    for name in _RULE_FIELDS:
+        setattr(poll, name, values[name])
+    if [(o.key, o.label) for o in poll.options] != options:
+        poll.options = [PollOption(position=n, key=k, label=label)
+                        for n, (k, label) in enumerate(options)]
+
+
+def create_poll(actor: Actor | None, meeting_id: int, fields: dict,
+                candidates: list[str] | None = None) -> Poll:
+    """A draft poll; ``fields`` holds any of the rule fields, the others take their defaults."""
+    meeting = access.get_meeting(meeting_id, actor, Permission.CHAIR)
+    defaults = {"agenda_item_id": None, "kind": PollKind.NAMED,
+                "option_kind": PollOptionKind.YES_NO_ABSTAIN, "min_choices": 1, "max_choices": 1,
+                "majority": MajorityRule.SIMPLE, "majority_base": MajorityBase.CAST,
+                "abstentions_count": False,
+                "quorum_required": True, "allow_change": False, "duration_seconds": None}
+    values = {**defaults, **{k: v for k, v in fields.items() if k in _RULE_FIELDS}}
+    poll = Poll(meeting_id=meeting.id, status=PollStatus.DRAFT, created_at=utcnow())
+    _apply(poll, meeting, values, candidates)
+    db.session.add(poll)
+    db.session.flush()
+    audit.record("poll.create", "poll", poll.id, actor=actor, meeting_id=meeting.id,
+                 payload={"motion": poll.motion, "kind": poll.kind.value})
+    events.publish(meeting.id, "poll.updated", poll_view(poll), audience="staff")
+    return poll
+
+
+def update_poll(actor: Actor | None, poll_id: int, fields: dict,
+                candidates: list[str] | None = None) -> Poll:
+    """Edit a draft; rules of an opened poll are frozen."""
+    poll, meeting = _managed(actor, poll_id)
+    if poll.status != PollStatus.DRAFT:
+        raise Conflict("Only a draft poll can be edited; its rules are frozen once open.",
+                       code="poll_not_draft")
+    values = {name: getattr(poll, name) for name in _RULE_FIELDS}
+    values.update({k: v for k, v in fields.items() if k in _RULE_FIELDS})
+    if candidates is None and values["option_kind"] == PollOptionKind.CANDIDATES:
+        candidates = [o.label for o in poll.options if o.key.startswith("c")]
+    _apply(poll, meeting, values, candidates)
+    audit.record("poll.update", "poll", poll.id, actor=actor, meeting_id=meeting.id,
+                 payload={"fields": sorted(fields)})
+    events.publish(meeting.id, "poll.updated", poll_view(poll), audience="staff")
+    return poll
+
+
+def list_polls(actor: Actor | None, meeting_id: int) -> list[Poll]:
+    """The meeting's polls, oldest first; drafts only for those who manage polls."""
+    meeting = access.get_meeting(meeting_id, actor, Permission.VIEW)
+    query = select(Poll).where(Poll.meeting_id == meeting.id).order_by(Poll.id)
+    if Permission.CHAIR not in access.permissions(actor, meeting):
+        query = query.where(Poll.status != PollStatus.DRAFT)
+    polls = list(db.session.scalars(query))
+    for poll in polls:
+        close_if_due(poll)
+    return polls
+
+
+def open_poll(actor: Actor | None, poll_id: int) -> Poll:
+    """Open a draft for ballots, freezing its rules; quorum is checked when the poll needs it."""
+    from server.services.poll_results import attendance_snapshot
+
+    poll, meeting = _managed(actor, poll_id)
+    poll = lock_poll(poll.id)
+    if poll.status == PollStatus.OPEN:
+        return poll
+    if poll.status != PollStatus.DRAFT:
+        raise Conflict(f"This poll is {poll.status.value}; it cannot be opened.",
+                       code=f"poll_{poll.status.value}")
+    if meeting.status not in (MeetingStatus.PUBLISHED, MeetingStatus.IN_SESSION):
+        raise Conflict("Polls open only in a published meeting that is not closed.",
+                       code="meeting_not_running")
+    snapshot = attendance_snapshot(meeting)
+    if poll.quorum_required and not snapshot["quorum"]["reached"]:
+        raise Conflict("There is no quorum: the poll cannot be opened.", code="no_quorum",
+                       fields={"quorum": f"{snapshot['quorum']['present']} present, "
+                                         f"{snapshot['quorum']['required']} required"})
+    now = utcnow()
+    poll.status, poll.opened_at, poll.snapshot = PollStatus.OPEN, now, {"open": snapshot}
+    poll.closes_at = now + timedelta(seconds=poll.duration_seconds) if poll.duration_seconds else None
+    audit.record("poll.open", "poll", poll.id, actor=actor, meeting_id=meeting.id,
+                 payload={"quorum": snapshot["quorum"], "closes_at": iso(poll.closes_at)})
+    events.publish(meeting.id, "poll.opened", poll_view(poll))
+    return poll
+
+
+def close_poll(actor: Actor | None, poll_id: int) -> Poll:
+    """Close an open poll and fix its result; closing a closed poll changes nothing."""
+    from server.services.poll_results import close_now
+
+    poll, _meeting = _managed(actor, poll_id)
+    poll = lock_poll(poll.id)
+    if poll.status in (PollStatus.CLOSED, PollStatus.PUBLISHED):
+        return poll
+    if poll.status != PollStatus.OPEN:
+        raise Conflict(f"This poll is {poll.status.value}; only an open poll can be closed.",
+                       code=f"poll_{poll.status.value}")
+    return close_now(actor, poll)
+
+
+def publish_poll(actor: Actor | None, poll_id: int, decision: str | None = None) -> Poll:
+    """Show the result to everyone and record the decision on the agenda item."""
+    from server.services.poll_results import decision_text, public_summary
+
+    poll, meeting = _managed(actor, poll_id)
+    poll = lock_poll(poll.id)
+    if poll.status == PollStatus.PUBLISHED:
+        return poll
+    if poll.status != PollStatus.CLOSED:
+        raise Conflict("Only a closed poll can be published.", code=f"poll_{poll.status.value}")
+    poll.status, poll.published_at = PollStatus.PUBLISHED, utcnow()
+    poll.decision = (decision or "").strip() or decision_text(poll)
+    if poll.agenda_item_id is not None:
+        item = db.session.get(AgendaItem, poll.agenda_item_id)
+        if item is not None:
+            item.decision = f"{item.decision}\n{poll.decision}" if item.decision else poll.decision
+    audit.record("poll.publish", "poll", poll.id, actor=actor, meeting_id=meeting.id,
+                 payload={"decision": poll.decision})
+    events.publish(meeting.id, "poll.published", {**poll_view(poll), "result": public_summary(poll)})
+    return poll
+
+
+def cancel_poll(actor: Actor | None, poll_id: int) -> Poll:
+    """Cancel a draft or open poll; its ballots are kept but never counted."""
+    poll, meeting = _managed(actor, poll_id)
+    poll = lock_poll(poll.id)
+    if poll.status == PollStatus.CANCELLED:
+        return poll
+    if poll.status not in (PollStatus.DRAFT, PollStatus.OPEN):
+        raise Conflict("A closed poll cannot be cancelled; hold a re-vote instead.",
+                       code=f"poll_{poll.status.value}")
+    was_open = poll.status == PollStatus.OPEN
+    poll.status, poll.closed_at = PollStatus.CANCELLED, utcnow()
+    audit.record("poll.cancel", "poll", poll.id, actor=actor, meeting_id=meeting.id)
+    events.publish(meeting.id, "poll.cancelled", poll_view(poll),
+                   audience="all" if was_open else "staff")
+    return poll
+
+
+def revote(actor: Actor | None, poll_id: int) -> Poll:
+    """A new draft with the same motion and rules, pointing back at the poll it repeats."""
+    poll, meeting = _managed(actor, poll_id)
+    if poll.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED, PollStatus.CANCELLED):
+        raise Conflict("Only a finished poll can be voted again.", code=f"poll_{poll.status.value}")
+    fields = {name: getattr(poll, name) for name in _RULE_FIELDS}
+    candidates = ([o.label for o in poll.options]
+                  if poll.option_kind == PollOptionKind.CANDIDATES else None)
+    new = create_poll(actor, meeting.id, fields, candidates)
+    new.revote_of_id = poll.id
+    audit.record("poll.revote", "poll", new.id, actor=actor, meeting_id=meeting.id,
+                 payload={"revote_of": poll.id})
+    return new
+

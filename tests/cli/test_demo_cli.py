@@ -1,0 +1,55 @@
+"""`hemicycle demo` sets up a fresh data directory, seeds it once, and the record verifies."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.live import ROOT
+
+
+def hemicycle(*args, env_dir):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(env_dir), "HEMICYCLE_DATA_DIR": str(env_dir / "data")}
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_demo_seeds_once_and_prints_logins(tmp_path):
+    data = tmp_path / "data"
+    first = hemicycle("demo", "--no-serve", "--data-dir", str(data), "--port", "5123", env_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Seeded the demo" in first.stdout
+    assert "http://127.0.0.1:5123/login" in first.stdout
+    assert "thuky" in first.stdout and "hemicycle-demo" in first.stdout
+    again = hemicycle("demo", "--no-serve", "--data-dir", str(data), env_dir=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "Using the demo already" in again.stdout
+
+    env_db = f"sqlite:///{data / 'hemicycle.db'}"
+    verify = subprocess.run([sys.executable, "-m", "server", "audit", "verify"], cwd=ROOT,
+                            env={"PATH": "/usr/bin:/bin", "HEMICYCLE_DATA_DIR": str(data),
+                                 "HEMICYCLE_DATABASE_URL": env_db},
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0, verify.stderr
+    assert verify.stdout.startswith("OK:")
+
+
+def test_demo_data_is_a_full_council_session(app):
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    from server.models import AgendaItem, MeetingRole, MeetingStatus, Participant
+    from server.services import demo
+
+    meeting = demo.seed()
+    assert meeting.status == MeetingStatus.PUBLISHED
+    roles = dict(db.session.execute(
+        select(Participant.role, func.count()).where(Participant.meeting_id == meeting.id)
+        .group_by(Participant.role)).all())
+    assert roles[MeetingRole.DELEGATE] == 30
+    assert roles[MeetingRole.CHAIR] == 1 and roles[MeetingRole.SECRETARY] == 1
+    top_level = db.session.scalars(select(AgendaItem).where(
+        AgendaItem.meeting_id == meeting.id, AgendaItem.parent_id.is_(None))).all()
+    assert len(top_level) >= 5
+    names = db.session.scalars(select(Participant.full_name)).all()
+    assert "Nguyễn Thị Hồng Nhung" in names
+    assert demo.is_seeded()
