@@ -11,6 +11,8 @@ def init_app(app: Flask) -> None:
     from server.api import (  # noqa: F401
         agenda, auth, devices, documents, meetings, participants, polls, session, users,
     )
+    # Imported by its full name: `annotations` in this package is the __future__ feature.
+    import server.api.annotations  # noqa: F401
 
     app.register_blueprint(bp)
 

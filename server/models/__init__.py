@@ -20,6 +20,7 @@ from server.models.base import (
     Role,
     SessionState,
     SpeakerStatus,
+    new_uuid,
     utcnow,
 )
 from server.models.devices import Device, PairingCode

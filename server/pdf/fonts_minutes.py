@@ -6,6 +6,7 @@ Vietnamese glyphs, so both embed Noto (subset) from the system's fonts.
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,3 +46,35 @@ def font_face_css() -> str:
         rules.append(f"@font-face {{font-family: Minutes; src: url({name}); "
                      f"font-weight: {weight}; font-style: {style};}}")
     return "\n".join(rules)
+
+
+# Latin, Vietnamese and common punctuation: all a stamp needs.
+_STAMP_UNICODES = [*range(0x20, 0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00),
+                   *range(0x2000, 0x2070), 0x20AB]
+
+
+@lru_cache(maxsize=1)
+def stamp_font_path() -> str:
+    """Noto Serif cut down to Latin and Vietnamese, made once per machine.
+
+    pyHanko subsets the stamp font at every signature; starting from the full
+    Noto Serif (3,000+ glyphs) that takes seconds, from this cut a fraction.
+    """
+    from fontTools import subset
+
+    source = Path(font_path())
+    stat = source.stat()
+    target = Path(tempfile.gettempdir()) / f"hemicycle-stamp-{stat.st_size}-{int(stat.st_mtime)}.ttf"
+    if not target.exists():
+        options = subset.Options()
+        options.layout_features = ["*"]
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        font = subset.load_font(str(source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=_STAMP_UNICODES)
+        subsetter.subset(font)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        subset.save_font(font, str(partial), options)
+        os.replace(partial, target)
+    return str(target)

@@ -36,7 +36,9 @@ td, th {vertical-align: top; padding: 1pt 3pt;}
 table.result {margin: 2pt 0 4pt 20pt;} table.result td, table.result th {font-size: 11.5pt;}
 u {text-decoration: underline;}
 table.head, table.sign {width: 100%;} table.sign td {width: 50%;}
-table.head td.left {width: 38%; padding-left: 0;} table.head td.right-col {width: 62%;}
+/* MuPDF lays tables out by content unless widths are absolute: 453 pt of body width. */
+body {margin: 0;} table.head {border-spacing: 0;}
+table.head td.left {width: 170pt; padding: 0;} table.head td.right-col {width: 283pt; padding: 0;}
 .head {font-size: 12pt;}
 """
 

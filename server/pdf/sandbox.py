@@ -151,7 +151,8 @@ def main() -> None:
                          "message": "The PDF needs more memory than allowed (a decompression bomb?)."}})
     except Exception as exc:  # anything MuPDF raises on a damaged file
         text = str(exc)
-        code = "pdf_too_complex" if "malloc" in text or "memory" in text.lower() else "invalid_pdf"
+        memory = any(word in text.lower() for word in ("alloc", "memory"))
+        code = "pdf_too_complex" if memory else "invalid_pdf"
         _emit({"error": {"code": code, "message": f"The PDF cannot be processed: {text[:300]}"}})
 
 

@@ -11,7 +11,9 @@ that is stored is then a rewritten copy:
   the PDF anyway, and staff download a copy without the scripts.
 * Files MuPDF had to repair (broken cross-reference table) are rewritten, so
   every later open is fast and sees the same pages. The upload answer says
-  ``repaired`` so the secretary can check the page count.
+  ``repaired`` so the secretary can check the page count. A repaired file
+  whose pages lost their content or images (typically a cut-off upload, which
+  MuPDF would turn into blank pages) is refused as ``damaged_pdf``.
 
 It also computes each page's size, text and content hash (see
 ``page_content_hash``), and renders the first pages so tablets can start.
@@ -19,6 +21,7 @@ It also computes each page's size, text and content hash (see
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,16 +69,18 @@ def has_pdf_magic(head: bytes) -> bool:
     return PDF_MAGIC in head[:1024]
 
 
+_NULLED_KEY = re.compile(r"/(?:JavaScript|AA|OpenAction|A)\s*null(?![A-Za-z0-9])")
 _ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/Rendition"}
 
 
 def neutralise_active_content(doc) -> int:
     """Remove JavaScript and other active actions in place; returns how many were removed."""
-    removed = 0
+    removed, touched = 0, set()
     catalog = doc.pdf_catalog()
     if doc.xref_get_key(catalog, "Names/JavaScript")[0] != "null":
         doc.xref_set_key(catalog, "Names/JavaScript", "null")
         removed += 1
+        touched.add(catalog)
     for xref in range(1, doc.xref_length()):
         if doc.xref_get_key(xref, "S")[1] in _ACTIVE_ACTIONS or doc.xref_get_key(xref, "JS")[0] != "null":
             doc.update_object(xref, "<<>>")
@@ -85,9 +90,16 @@ def neutralise_active_content(doc) -> int:
             if doc.xref_get_key(xref, f"{key}/S")[1] in _ACTIVE_ACTIONS:
                 doc.xref_set_key(xref, key, "null")
                 removed += 1
+                touched.add(xref)
         if doc.xref_get_key(xref, "AA")[0] != "null":
             doc.xref_set_key(xref, "AA", "null")
             removed += 1
+            touched.add(xref)
+    for xref in touched:  # MuPDF writes "/Key null"; drop the keys altogether
+        source = doc.xref_object(xref, compressed=True)
+        cleaned = _NULLED_KEY.sub("", source)
+        if cleaned != source:
+            doc.update_object(xref, cleaned)
     return removed
 
 
@@ -110,6 +122,18 @@ def page_content_hash(doc, page, words) -> str:
     for kind, box in page.get_bboxlog():
         digest.update(f"d{kind}:{round(box[0])},{round(box[1])},{round(box[2])},{round(box[3])}\n".encode())
     return digest.hexdigest()
+
+
+def _check_repaired_page(doc, page) -> None:
+    """A repaired file may have lost objects: a truncated upload repairs into blank pages.
+    Refuse it when a page's content or image is missing, rather than show blank pages."""
+    xrefs = list(page.get_contents()) + [image[0] for image in page.get_images(full=True)]
+    contents = doc.xref_get_key(page.xref, "Contents")
+    if contents[0] != "null" and not page.get_contents():
+        xrefs.append(0)
+    if any(xref <= 0 or not doc.xref_is_stream(xref) for xref in xrefs):
+        raise Refused("damaged_pdf", f"The PDF is damaged (page {page.number + 1} lost its "
+                      "content); it may have been cut off. Upload the complete file.")
 
 
 def _check_page(doc, page, limits: Limits) -> None:
@@ -164,6 +188,8 @@ def inspect(path: Path, out_path: Path, limits: Limits) -> dict:
     pages = []
     for page in doc:
         _check_page(doc, page, limits)
+        if repaired:
+            _check_repaired_page(doc, page)
         textpage = page.get_textpage()
         words = textpage.extractWORDS()
         pages.append({

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import sys
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -27,12 +28,11 @@ JPEG_QUALITY = 85
 
 def offload(function, *args):
     """Run blocking C work off the eventlet hub when the server runs under eventlet."""
-    try:
+    if "eventlet" in sys.modules:  # never import it ourselves: only the server process uses it
         from eventlet import patcher, tpool
-    except ImportError:
-        return function(*args)
-    if patcher.is_monkey_patched("thread"):
-        return tpool.execute(function, *args)
+
+        if patcher.is_monkey_patched("thread"):
+            return tpool.execute(function, *args)
     return function(*args)
 
 

@@ -50,6 +50,7 @@ class ConnectionContext:
     device_id: int | None = None
     participant_id: int | None = None
     staff: bool = False  # holds STAFF_VIEW: receives staff-only events
+    closing: Exception | None = None  # why it is being disconnected (revoked, flooding)
     bucket: TokenBucket = field(default_factory=TokenBucket)
 
     def may_see(self, audience: str) -> bool:

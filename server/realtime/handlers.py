@@ -12,7 +12,7 @@ import logging
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, disconnect, join_room
+from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -129,16 +129,31 @@ def _actor(context: ConnectionContext) -> Actor:
     return Actor.of_user(user)
 
 
+def hang_up(context: ConnectionContext, reason: HemicycleError, delay: float = 0.2) -> None:
+    """Disconnect once the acknowledgement now being answered has left."""
+    context.closing = reason  # from now on every event is answered with it
+    sid = context.sid
+
+    def later():
+        socketio.sleep(delay)
+        socketio.server.disconnect(sid)
+
+    socketio.start_background_task(later)
+
+
 def on_event(event, *args):
     sid = request.sid
     context = contexts.get(sid)
     if context is None:
         return error_ack(NotAuthenticated("This connection is not authenticated."))
+    if context.closing is not None:
+        return error_ack(context.closing)
     if not context.bucket.take():
+        error = TooManyRequests("Too many events; slow down.")
         if context.bucket.refused > contexts.ABUSE_LIMIT:
             log.warning("socket %s (%s) cut off for flooding", sid, context.kind)
-            disconnect()
-        return error_ack(TooManyRequests("Too many events; slow down."))
+            hang_up(context, error)
+        return error_ack(error)
     spec = COMMANDS.get(event) if isinstance(event, str) else None
     if spec is None:
         return error_ack(HemicycleError(f"There is no event {str(event)[:64]!r}.",
@@ -147,8 +162,8 @@ def on_event(event, *args):
         return _run(spec, context, args)
     except HemicycleError as exc:
         db.session.rollback()
-        if isinstance(exc, NotAuthenticated) and exc.code == "revoked":
-            disconnect()
+        if isinstance(exc, NotAuthenticated):
+            hang_up(context, exc)
         return error_ack(exc)
     except Exception:
         db.session.rollback()

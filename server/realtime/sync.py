@@ -77,8 +77,8 @@ def _presented(meeting: Meeting) -> dict | None:
     if version is None:
         return None
     return {"version_id": version.id, "document_id": version.document_id,
-            "title": version.document.title, "page": meeting.presented_page,
-            "page_count": version.page_count}
+            "number": version.number, "title": version.document.title,
+            "page": meeting.presented_page, "page_count": version.page_count}
 
 
 def _open_poll(meeting_id: int) -> dict | None:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
-    AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer,
-    field_validator, model_validator,
+    AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
+    field_serializer, field_validator, model_validator,
 )
 
 from server.models import MeetingRole, MeetingStatus, QuorumRule
@@ -58,11 +58,13 @@ class MeetingFields(Input):
     def _in_utc(cls, value: datetime | None) -> datetime | None:
         return value.astimezone(timezone.utc) if value is not None else None
 
-    @model_validator(mode="after")
-    def _ends_after_start(self):
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, ends_at: datetime | None, info: ValidationInfo):
+        starts_at = info.data.get("starts_at")
+        if starts_at and ends_at and ends_at <= starts_at:
             raise ValueError("ends_at must be after starts_at")
-        return self
+        return ends_at
 
 
 class MeetingCreate(MeetingFields):

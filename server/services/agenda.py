@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -105,7 +106,7 @@ def _renumber(siblings: list[AgendaItem]) -> None:
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:
     item = db.session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting.id:
-        raise NotFound("No such agenda item in this meeting.")
+        raise NotFound(_("No such agenda item in this meeting."))
     return item
 
 
@@ -114,8 +115,8 @@ def _parent(meeting: Meeting, parent_id: int | None) -> AgendaItem | None:
         return None
     parent = db.session.get(AgendaItem, parent_id)
     if parent is None or parent.meeting_id != meeting.id:
-        raise InvalidInput("No such agenda item in this meeting.",
-                           fields={"parent_id": "No such agenda item in this meeting."})
+        raise InvalidInput(_("No such agenda item in this meeting."),
+                           fields={"parent_id": _("No such agenda item in this meeting.")})
     return parent
 
 
@@ -124,9 +125,9 @@ def _check_presenter(meeting: Meeting, participant_id: int | None) -> None:
         return
     participant = db.session.get(Participant, participant_id)
     if participant is None or participant.meeting_id != meeting.id:
-        raise InvalidInput("The presenter must be a participant of this meeting.",
+        raise InvalidInput(_("The presenter must be a participant of this meeting."),
                            fields={"presenter_participant_id":
-                                   "No such participant in this meeting."})
+                                   _("No such participant in this meeting.")})
 
 
 def _changed(meeting: Meeting, actor: Actor, action: str, item_id, payload: dict) -> None:
@@ -146,8 +147,8 @@ def add_item(meeting_id: int, actor: Actor | None, data: AgendaItemCreate) -> Ag
     by_id = {i.id: i for i in items}
     parent = _parent(meeting, data.parent_id)
     if _depth(parent, by_id) + 1 > MAX_AGENDA_DEPTH:
-        raise InvalidInput("The agenda is nested too deeply.", fields={
-            "parent_id": f"Items can be nested at most {MAX_AGENDA_DEPTH} levels deep."})
+        raise InvalidInput(_("The agenda is nested too deeply."), fields={
+            "parent_id": _("Items can be nested at most %(n)d levels deep.", n=MAX_AGENDA_DEPTH)})
     _check_presenter(meeting, data.presenter_participant_id)
     siblings = _children_map(items).get(data.parent_id, [])
     item = AgendaItem(
@@ -172,7 +173,7 @@ def update_item(meeting_id: int, item_id: int, actor: Actor | None,
     item = _item(meeting, item_id)
     changes = {name: getattr(data, name) for name in data.model_fields_set}
     if "title" in changes and changes["title"] is None:
-        raise InvalidInput("The title cannot be empty.", fields={"title": "This field is required."})
+        raise InvalidInput(_("The title cannot be empty."), fields={"title": _("This field is required.")})
     for name in ("description", "presenter"):
         if name in changes and changes[name] is None:
             changes[name] = ""
@@ -217,12 +218,12 @@ def move_item(meeting_id: int, item_id: int, actor: Actor | None, move: AgendaMo
     ancestor = parent
     while ancestor is not None:
         if ancestor.id == item.id:
-            raise InvalidInput("An item cannot move under itself.",
-                               fields={"parent_id": "An item cannot move under itself."})
+            raise InvalidInput(_("An item cannot move under itself."),
+                               fields={"parent_id": _("An item cannot move under itself.")})
         ancestor = by_id.get(ancestor.parent_id) if ancestor.parent_id else None
     if _depth(parent, by_id) + _height(item, children) > MAX_AGENDA_DEPTH:
-        raise InvalidInput("The agenda would be nested too deeply.", fields={
-            "parent_id": f"Items can be nested at most {MAX_AGENDA_DEPTH} levels deep."})
+        raise InvalidInput(_("The agenda would be nested too deeply."), fields={
+            "parent_id": _("Items can be nested at most %(n)d levels deep.", n=MAX_AGENDA_DEPTH)})
     old = [s for s in children.get(item.parent_id, []) if s.id != item.id]
     _renumber(old)
     new = old if move.parent_id == item.parent_id else \
@@ -243,12 +244,12 @@ def reorder(meeting_id: int, actor: Actor | None, order: AgendaOrder) -> None:
 
     def place(nodes: list[AgendaNode], parent_id: int | None, depth: int) -> None:
         if depth > MAX_AGENDA_DEPTH and nodes:
-            raise InvalidInput("The agenda would be nested too deeply.", fields={
-                "items": f"Items can be nested at most {MAX_AGENDA_DEPTH} levels deep."})
+            raise InvalidInput(_("The agenda would be nested too deeply."), fields={
+                "items": _("Items can be nested at most %(n)d levels deep.", n=MAX_AGENDA_DEPTH)})
         for index, node in enumerate(nodes):
             if node.id not in by_id or node.id in seen:
-                raise InvalidInput("Every agenda item must appear exactly once.",
-                                   fields={"items": f"Item {node.id} is unknown or repeated."})
+                raise InvalidInput(_("Every agenda item must appear exactly once."),
+                                   fields={"items": _("Item %(id)d is unknown or repeated.", id=node.id)})
             seen.append(node.id)
             by_id[node.id].parent_id, by_id[node.id].position = parent_id, index
             place(node.children, node.id, depth + 1)
@@ -256,7 +257,7 @@ def reorder(meeting_id: int, actor: Actor | None, order: AgendaOrder) -> None:
     place(order.items, None, 1)
     if len(seen) != len(by_id):
         missing = sorted(set(by_id) - set(seen))
-        raise InvalidInput("Every agenda item must appear exactly once.",
-                           fields={"items": f"Items missing: {missing}"})
+        raise InvalidInput(_("Every agenda item must appear exactly once."),
+                           fields={"items": _("Items missing: %(ids)s", ids=missing)})
     db.session.flush()
     _changed(meeting, actor, "agenda.reordered", meeting.id, order.model_dump(mode="json"))

@@ -74,7 +74,7 @@ def _minutes_texts(meeting: Meeting) -> list[tuple[str, str, str, str]]:
     if minutes is None:
         return rows
     s = minutes.sections or {}
-    people = [p["name"] for group in ("present", "absent", "excused")
+    people = [f"{p['name']}, {p.get('position', '')}" for group in ("present", "absent", "excused")
               for p in (s.get("attendance") or {}).get(group, [])]
     rows.append(("minutes", "attendance", meeting.title,
                  "\n".join([s.get("opening", ""), *people, s.get("adjournment", "")])))
@@ -123,8 +123,9 @@ def index_meeting(meeting: Meeting) -> int:
 
 def _snippet(original: str, folded: str, terms: list[str], width: int = 70) -> str:
     original = unicodedata.normalize("NFC", original)
+    phrase = re.search(rf"\b{re.escape(' '.join(terms))}", folded)
     positions = [m.start() for t in terms for m in [re.search(rf"\b{re.escape(t)}", folded)] if m]
-    at = min(positions) if positions else 0
+    at = phrase.start() if phrase else min(positions, default=0)
     start, end = max(0, at - width), min(len(original), at + width)
     snippet = " ".join(original[start:end].split())
     return ("…" if start else "") + snippet + ("…" if end < len(original) else "")

@@ -53,6 +53,10 @@ def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: i
     session = db.session
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_LOCK_KEY})
+    elif session.bind.dialect.name == "sqlite":
+        # Take SQLite's writer lock before reading the head: otherwise two
+        # sessions can read the same head and append the same seq.
+        session.execute(text("UPDATE audit_entry SET seq = seq WHERE 0"))
     head = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

@@ -7,6 +7,7 @@ events, which reach the tablets after the commit.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.errors import Conflict, InvalidInput
@@ -55,12 +56,12 @@ def update_meeting(meeting_id: int, actor: Actor | None, data: MeetingUpdate) ->
     changes = {name: getattr(data, name) for name in data.model_fields_set}
     required = {"title", "body", "starts_at"} & {k for k, v in changes.items() if v is None}
     if required:
-        raise InvalidInput("These fields cannot be empty.",
-                           fields={name: "This field is required." for name in sorted(required)})
+        raise InvalidInput(_("These fields cannot be empty."),
+                           fields={name: _("This field is required.") for name in sorted(required)})
     starts_at = changes.get("starts_at", meeting.starts_at)
     ends_at = changes.get("ends_at", meeting.ends_at)
     if ends_at is not None and ends_at <= starts_at:
-        raise InvalidInput("The meeting must end after it starts.",
+        raise InvalidInput(_("The meeting must end after it starts."),
                            fields={"ends_at": "ends_at must be after starts_at"})
     for name in ("place", "description", "reference"):
         if name in changes and changes[name] is None:
@@ -92,18 +93,18 @@ def _check_proxy_limit(meeting: Meeting, limit: int) -> None:
         .where(Participant.meeting_id == meeting.id, Participant.proxy_holder_id.is_not(None))
         .group_by(Participant.proxy_holder_id)
     ).all()
-    most = max((count for _, count in held), default=0)
+    most = max((count for _holder, count in held), default=0)
     if most > limit:
-        raise InvalidInput("Some participants already hold more proxies than that.",
-                           fields={"proxy_limit": f"A participant holds {most} proxies; "
-                                                  "reassign them first."})
+        raise InvalidInput(_("Some participants already hold more proxies than that."),
+                           fields={"proxy_limit": _(
+                               _("A participant holds %(n)d proxies; reassign them first."), n=most)})
 
 
 def delete_meeting(meeting_id: int, actor: Actor | None) -> None:
     """Delete a draft with its agenda and participants; published meetings are kept."""
     meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
     if meeting.status != MeetingStatus.DRAFT:
-        raise Conflict("Only a draft meeting can be deleted.", code="not_draft")
+        raise Conflict(_("Only a draft meeting can be deleted."), code="not_draft")
     audit.record("meeting.deleted", "meeting", meeting.id, actor=actor, meeting_id=meeting.id,
                  payload={"title": meeting.title})
     db.session.delete(meeting)
@@ -114,29 +115,29 @@ def publish_problems(meeting: Meeting) -> dict[str, str]:
     """Everything that keeps the meeting from being published, by field; empty when ready."""
     problems: dict[str, str] = {}
     if not (meeting.title or "").strip():
-        problems["title"] = "The meeting needs a title."
+        problems["title"] = _("The meeting needs a title.")
     if not (meeting.body or "").strip():
-        problems["body"] = "Say which council, committee or board meets."
+        problems["body"] = _("Say which council, committee or board meets.")
     if meeting.starts_at is None:
-        problems["starts_at"] = "The meeting needs a start time."
+        problems["starts_at"] = _("The meeting needs a start time.")
     elif meeting.ends_at is not None and meeting.ends_at <= meeting.starts_at:
-        problems["ends_at"] = "The meeting must end after it starts."
+        problems["ends_at"] = _("The meeting must end after it starts.")
     items = db.session.scalar(
         select(func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == meeting.id))
     if not items:
-        problems["agenda"] = "Add at least one agenda item."
+        problems["agenda"] = _("Add at least one agenda item.")
     people = db.session.scalars(select(Participant).where(Participant.meeting_id == meeting.id)).all()
     if not any(p.role == MeetingRole.CHAIR for p in people):
-        problems["participants.chair"] = "Name at least one chair."
+        problems["participants.chair"] = _("Name at least one chair.")
     if not any(p.role == MeetingRole.DELEGATE and p.voting_right for p in people):
-        problems["participants.delegates"] = "Add at least one delegate with a voting right."
+        problems["participants.delegates"] = _("Add at least one delegate with a voting right.")
     held: dict[int, int] = {}
     for p in people:
         if p.proxy_holder_id is not None:
             held[p.proxy_holder_id] = held.get(p.proxy_holder_id, 0) + 1
     if held and max(held.values()) > meeting.proxy_limit:
         problems["participants.proxies"] = (
-            f"A participant holds more than {meeting.proxy_limit} proxies.")
+            _("A participant holds more than %(n)d proxies.", n=meeting.proxy_limit))
     return problems
 
 
@@ -144,10 +145,10 @@ def publish_meeting(meeting_id: int, actor: Actor | None) -> Meeting:
     """Publish a ready draft, or raise InvalidInput listing every problem at once."""
     meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
     if meeting.status != MeetingStatus.DRAFT:
-        raise Conflict("The meeting is already published.", code="already_published")
+        raise Conflict(_("The meeting is already published."), code="already_published")
     problems = publish_problems(meeting)
     if problems:
-        raise InvalidInput("The meeting is not ready to publish.", code="not_ready",
+        raise InvalidInput(_("The meeting is not ready to publish."), code="not_ready",
                            fields=problems)
     meeting.status = MeetingStatus.PUBLISHED
     meeting.published_at = meeting.updated_at = utcnow()

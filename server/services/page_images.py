@@ -115,12 +115,13 @@ def schedule_render(version_id: int) -> None:
     when ``DOCUMENT_RENDER_INLINE`` is set (tests, the CLI)."""
     app = current_app._get_current_object()
     if app.config.get("DOCUMENT_RENDER_INLINE"):
-        render_remaining(app, version_id)
+        _render_remaining(version_id)
     else:
         socketio.start_background_task(render_remaining, app, version_id)
 
 
 def render_remaining(app, version_id: int) -> None:
+    """The background task: its own app context and database session."""
     with app.app_context():
         try:
             _render_remaining(version_id)

@@ -12,6 +12,7 @@ import io
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -51,7 +52,7 @@ class CsvRejected(InvalidInput):
     def __init__(self, problems: list[ImportProblem]):
         fields = {f"line {p.line}" + (f", {p.column}" if p.column else ""): p.message
                   for p in problems}
-        super().__init__(f"Nothing was imported: the file has {len(problems)} problem(s).",
+        super().__init__(_("Nothing was imported: the file has %(n)d problem(s).", n=len(problems)),
                          fields=fields)
         self.problems = problems
 
@@ -64,16 +65,16 @@ class CsvRejected(InvalidInput):
 def decode(data: bytes) -> str:
     """UTF-8 text without BOM, in NFC; bytes of another encoding are refused with their line."""
     if not data.strip():
-        raise CsvRejected([ImportProblem(line=1, column=None, message="The file is empty.")])
+        raise CsvRejected([ImportProblem(line=1, column=None, message=_("The file is empty."))])
     if len(data) > MAX_BYTES:
         raise CsvRejected([ImportProblem(line=1, column=None, message=(
-            f"The file is larger than {MAX_BYTES // 1024} KB."))])
+            _("The file is larger than %(kb)d KB.", kb=MAX_BYTES // 1024)))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise CsvRejected([ImportProblem(line=line, column=None, message=(
-            "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."))]) from None
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")))]) from None
     return unicodedata.normalize("NFC", text)
 
 
@@ -84,13 +85,14 @@ def _header(cells: list[str]) -> tuple[list[str], list[ImportProblem]]:
         key = HEADER_ALIASES.get(normalise(cell).lower(), key)
         if key not in COLUMNS:
             problems.append(ImportProblem(line=1, column=cell, message=(
-                f"Unknown column “{cell}”; the columns are {', '.join(COLUMNS)}.")))
+                _("Unknown column “%(cell)s”; the columns are %(columns)s.", cell=cell,
+                  columns=", ".join(COLUMNS)))))
         elif key in names:
-            problems.append(ImportProblem(line=1, column=key, message="The column is repeated."))
+            problems.append(ImportProblem(line=1, column=key, message=_("The column is repeated.")))
         names.append(key)
     if "full_name" not in names:
         problems.append(ImportProblem(line=1, column="full_name",
-                                      message="The column full_name is required."))
+                                      message=_("The column full_name is required.")))
     return names, problems
 
 
@@ -107,14 +109,14 @@ def _row(values: dict[str, str], line: int, users: dict[str, User]) -> tuple[dic
         fields["voting_right"] = False
     elif vote:
         problems.append(ImportProblem(line=line, column="voting_right",
-                                      message=f"“{vote}” is not yes or no."))
+                                      message=_("“%(value)s” is not yes or no.", value=vote)))
     weight = fields.pop("weight", "")
     if weight:
         try:
             fields["weight"] = Decimal(weight.replace(",", "."))
         except InvalidOperation:
             problems.append(ImportProblem(line=line, column="weight",
-                                          message=f"“{weight}” is not a number."))
+                                          message=_("“%(value)s” is not a number.", value=weight)))
     for name in ("email",):
         if not fields.get(name):
             fields.pop(name, None)
@@ -123,7 +125,7 @@ def _row(values: dict[str, str], line: int, users: dict[str, User]) -> tuple[dic
         user = users.get(username.lower())
         if user is None:
             problems.append(ImportProblem(line=line, column="username",
-                                          message=f"No active user “{username}”."))
+                                          message=_("No active user “%(name)s”.", name=username)))
         else:
             fields["user_id"] = user.id
             fields["full_name"] = fields.get("full_name") or user.full_name
@@ -148,7 +150,7 @@ def parse(text: str, meeting_id: int) -> list[tuple[int, dict]]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise CsvRejected([ImportProblem(line=1, column=None, message="No header line.")]) from None
+        raise CsvRejected([ImportProblem(line=1, column=None, message=_("No header line."))]) from None
     names, problems = _header(header)
     if problems:
         raise CsvRejected(problems)
@@ -166,10 +168,11 @@ def parse(text: str, meeting_id: int) -> list[tuple[int, dict]]:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CsvRejected([ImportProblem(line=line, column=None, message=(
-                    f"The file has more than {MAX_ROWS} participants; split it."))])
+                    _("The file has more than %(n)d participants; split it.", n=MAX_ROWS)))])
             if len(cells) != len(names):
                 problems.append(ImportProblem(line=line, column=None, message=(
-                    f"The line has {len(cells)} cells; the header has {len(names)}.")))
+                    _("The line has %(cells)d cells; the header has %(columns)d.",
+                      cells=len(cells), columns=len(names)))))
                 rows.append((line, {}))
                 continue
             fields, row_problems = _row(dict(zip(names, cells)), line, users)
@@ -178,9 +181,9 @@ def parse(text: str, meeting_id: int) -> list[tuple[int, dict]]:
                 for key in _keys(fields.get("full_name"), fields.get("position", ""),
                                  fields.get("email"), fields.get("user_id"), fields.get("seat", "")):
                     if key in seen:
-                        where = f"line {seen[key]}" if seen[key] else "an existing participant"
-                        problems.append(ImportProblem(line=line, column=key[0], message=(
-                            f"Duplicate of {where}.")))
+                        message = (_("Duplicate of line %(n)d.", n=seen[key]) if seen[key]
+                                   else _("Duplicate of an existing participant."))
+                        problems.append(ImportProblem(line=line, column=key[0], message=message))
                     else:
                         seen[key] = line
             rows.append((line, fields))
@@ -188,9 +191,9 @@ def parse(text: str, meeting_id: int) -> list[tuple[int, dict]]:
                 break
     except csv.Error as exc:
         problems.append(ImportProblem(line=reader.line_num, column=None,
-                                      message=f"Malformed CSV: {exc}."))
+                                      message=_("Malformed CSV: %(error)s.", error=exc)))
     if not rows and not problems:
-        problems.append(ImportProblem(line=2, column=None, message="The file has no participants."))
+        problems.append(ImportProblem(line=2, column=None, message=_("The file has no participants.")))
     if problems:
         raise CsvRejected(problems[:MAX_PROBLEMS])
     return rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.errors import Conflict, InvalidInput, NotFound
@@ -45,14 +46,14 @@ def list_participants(meeting_id: int, actor: Actor | None) -> list[Participant]
 def _participant(meeting: Meeting, participant_id: int) -> Participant:
     participant = db.session.get(Participant, participant_id)
     if participant is None or participant.meeting_id != meeting.id:
-        raise NotFound("No such participant in this meeting.")
+        raise NotFound(_("No such participant in this meeting."))
     return participant
 
 
 def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not user.active:
-        raise InvalidInput("No such user.", fields={"user_id": "No such active user."})
+        raise InvalidInput(_("No such user."), fields={"user_id": _("No such active user.")})
     return user
 
 
@@ -63,24 +64,25 @@ def check_proxy(meeting: Meeting, giver: Participant, holder_id: int | None,
         return None
     holder = db.session.get(Participant, holder_id)
     if holder is None or holder.meeting_id != meeting.id:
-        return "No such participant in this meeting."
+        return _("No such participant in this meeting.")
     if holder.id == giver.id:
-        return "A participant cannot hold their own proxy."
+        return _("A participant cannot hold their own proxy.")
     if not holder.voting_right:
-        return "The proxy holder must have a voting right."
+        return _("The proxy holder must have a voting right.")
     if not giver.voting_right:
-        return "Only a participant with a voting right can give a proxy."
+        return _("Only a participant with a voting right can give a proxy.")
     if holder.proxy_holder_id is not None:
-        return "The proxy holder has given their own proxy; proxies cannot be chained."
+        return _("The proxy holder has given their own proxy; proxies cannot be chained.")
     if giver.id is not None and db.session.scalar(select(func.count()).where(
             Participant.proxy_holder_id == giver.id)):
-        return "This participant holds proxies for others; proxies cannot be chained."
+        return _("This participant holds proxies for others; proxies cannot be chained.")
     held = db.session.scalar(select(func.count()).where(
         Participant.proxy_holder_id == holder.id,
         Participant.id != (giver.id or 0)))
     held += (extra_held or {}).get(holder.id, 0)
     if held >= meeting.proxy_limit:
-        return f"The holder already has {held} proxies; the limit is {meeting.proxy_limit}."
+        return _("The holder already has %(held)d proxies; the limit is %(limit)d.",
+                 held=held, limit=meeting.proxy_limit)
     return None
 
 
@@ -88,10 +90,10 @@ def _check_unique(meeting: Meeting, participant: Participant) -> None:
     """One participation per account and one person per seat."""
     others = [p for p in participants_of(meeting) if p.id != participant.id]
     if participant.user_id is not None and any(p.user_id == participant.user_id for p in others):
-        raise Conflict("This user already takes part in the meeting.",
-                       fields={"user_id": "Already a participant."})
+        raise Conflict(_("This user already takes part in the meeting."),
+                       fields={"user_id": _("Already a participant.")})
     if participant.seat and any(p.seat == participant.seat for p in others):
-        raise Conflict("Somebody already sits there.", fields={"seat": "This seat is taken."})
+        raise Conflict(_("Somebody already sits there."), fields={"seat": _("This seat is taken.")})
 
 
 def participants_changed(meeting: Meeting) -> None:
@@ -139,8 +141,8 @@ def update_participant(meeting_id: int, participant_id: int, actor: Actor | None
     changes = {name: getattr(data, name) for name in data.model_fields_set}
     for name in ("full_name", "role", "voting_right", "weight"):
         if name in changes and changes[name] is None:
-            raise InvalidInput("This field cannot be empty.",
-                               fields={name: "This field is required."})
+            raise InvalidInput(_("This field cannot be empty."),
+                               fields={name: _("This field is required.")})
     for name in ("position", "seat"):
         if name in changes:
             changes[name] = normalise(changes[name])
@@ -154,8 +156,8 @@ def update_participant(meeting_id: int, participant_id: int, actor: Actor | None
             setattr(participant, name, value)
         if participant.voting_right is False and db.session.scalar(select(func.count()).where(
                 Participant.proxy_holder_id == participant.id)):
-            raise InvalidInput("This participant holds proxies.", fields={
-                "voting_right": "This participant holds proxies; reassign them first."})
+            raise InvalidInput(_("This participant holds proxies."), fields={
+                "voting_right": _("This participant holds proxies; reassign them first.")})
         _check_unique(meeting, participant)
         if participant.proxy_holder_id is not None:
             problem = check_proxy(meeting, participant, participant.proxy_holder_id)

@@ -17,33 +17,43 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from server.extensions import db, socketio
-from server.models import Participant, Poll, PollKind, PollStatus, VoterRecord
+from server.models import AttendanceStatus, Participant, Poll, PollKind, PollStatus, VoterRecord
 from server.services import access, events
 from server.services.access import Permission
 from server.services.actors import Actor
-from server.services.poll_results import voting_members
+from server.services.poll_results import VOTING_ROLES
 
 log = logging.getLogger(__name__)
-DEFAULT_INTERVAL = 0.3  # seconds; tests set POLL_PROGRESS_INTERVAL to 0 through TESTING
+DEFAULT_INTERVAL = 0.3  # seconds; 0 under TESTING, or POLL_PROGRESS_INTERVAL
+EVENT_NAMES_LIMIT = 50
 
 
-def progress(poll: Poll) -> dict:
-    """Ballots in (count and weight) against the voting members; who is missing if named."""
+def progress(poll: Poll, names_limit: int | None = None) -> dict:
+    """Ballots in (count and weight) against the voting members; who is missing if named.
+
+    With ``names_limit``, the list of who has not voted is given only when it
+    is that short (events stay small in a 1,000-member body; the API gives all).
+    """
     cast, weight = db.session.execute(
         select(func.count(VoterRecord.id), func.coalesce(func.sum(Participant.weight), 0))
         .join(Participant, Participant.id == VoterRecord.represented_id)
         .where(VoterRecord.poll_id == poll.id)).one()
-    members = voting_members(poll.meeting_id)
+    members = (Participant.meeting_id == poll.meeting_id, Participant.voting_right.is_(True),
+               Participant.role.in_(VOTING_ROLES))
+    count, total, present = db.session.execute(select(
+        func.count(Participant.id), func.coalesce(func.sum(Participant.weight), 0),
+        func.count(Participant.id).filter(Participant.attendance == AttendanceStatus.PRESENT),
+    ).where(*members)).one()
     figures = {"poll_id": poll.id, "status": poll.status.value, "cast": cast,
-               "cast_weight": str(Decimal(weight)), "members": len(members),
-               "members_weight": str(sum((m.weight for m in members), Decimal(0))),
-               "present": sum(1 for m in members if m.attendance.value == "present")}
-    if poll.kind == PollKind.NAMED:
-        voted = set(db.session.scalars(select(VoterRecord.represented_id)
-                                       .where(VoterRecord.poll_id == poll.id)))
-        figures["not_voted"] = [{"participant_id": m.id, "name": m.full_name,
-                                 "attendance": m.attendance.value}
-                                for m in members if m.id not in voted]
+               "cast_weight": str(Decimal(weight)), "members": count,
+               "members_weight": str(Decimal(total)), "present": present}
+    if poll.kind == PollKind.NAMED and (names_limit is None or count - cast <= names_limit):
+        voted = select(VoterRecord.represented_id).where(VoterRecord.poll_id == poll.id)
+        missing = db.session.execute(
+            select(Participant.id, Participant.full_name, Participant.attendance)
+            .where(*members, Participant.id.not_in(voted)).order_by(Participant.id))
+        figures["not_voted"] = [{"participant_id": p.id, "name": p.full_name,
+                                 "attendance": p.attendance.value} for p in missing]
     return figures
 
 
@@ -56,7 +66,8 @@ def staff_progress(actor: Actor | None, poll_id: int) -> dict:
 
 
 def publish_progress(poll: Poll) -> None:
-    events.publish(poll.meeting_id, "poll.progress", progress(poll), audience="staff")
+    events.publish(poll.meeting_id, "poll.progress", progress(poll, EVENT_NAMES_LIMIT),
+                   audience="staff")
 
 
 class Throttle:

@@ -28,7 +28,7 @@ from pyhanko_certvalidator import ValidationContext
 from server.errors import Conflict, Forbidden
 from server.extensions import db
 from server.models import MinutesStatus, Signature, utcnow
-from server.pdf.fonts_minutes import font_path
+from server.pdf.fonts_minutes import stamp_font_path
 from server.pdf.minutes_labels import labels
 from server.services import audit, ca, events
 from server.services.access import Permission, get_meeting, participant_of
@@ -58,7 +58,7 @@ def stamp_style() -> TextStampStyle:
         stamp_text="%(signer)s\n%(role)s\n%(ts)s",
         timestamp_format="%d/%m/%Y %H:%M:%S %Z",
         border_width=1,
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(font_path(), font_size=9)),
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_path(), font_size=9)),
     )
 
 

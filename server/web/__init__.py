@@ -5,7 +5,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from server.web import accounts, archive, documents, home, meetings, vendor
+    from server.web import (
+        accounts, archive, control, documents, home, meetings, tablet, vendor,
+    )
 
-    for module in (accounts, archive, documents, home, meetings, vendor):
+    for module in (accounts, archive, control, documents, home, meetings, tablet, vendor):
         app.register_blueprint(module.bp)

@@ -76,7 +76,10 @@ def parse_form(model: type[BaseModel], values: dict, datetimes: tuple[str, ...] 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise FormError(fields_from_validation(exc)) from None
+        fields = fields_from_validation(exc)
+        if "body" in fields and "body" not in model.model_fields:
+            fields["form"] = fields.pop("body")  # a rule about several fields
+        raise FormError(fields) from None
 
 
 def form_errors(exc: Exception) -> dict[str, str]:

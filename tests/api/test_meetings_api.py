@@ -45,7 +45,7 @@ def test_create_read_list(logged_in):
     ({"starts_at": "2026-12-01T08:00:00"}, "starts_at"), ({"proxy_limit": "two"}, "proxy_limit"),
     ({"proxy_limit": 11}, "proxy_limit"), ({"quorum_rule": "most"}, "quorum_rule"),
     ({"reference": "x" * 101}, "reference"), ({"secret": True}, "secret"),
-    ({"ends_at": "2026-12-01T07:00:00+07:00"}, "body"),
+    ({"ends_at": "2026-12-01T07:00:00+07:00"}, "ends_at"),
 ])
 def test_create_rejects_bad_input(logged_in, change, field):
     response = logged_in.post("/api/v1/meetings", json={**NEW, **change})

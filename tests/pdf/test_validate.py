@@ -59,7 +59,9 @@ def test_rotated_pages_render_in_their_displayed_orientation(tmp_path):
 
 HOSTILE = {
     "garbage_named_pdf": (lambda: b"MZ\x90\x00" + bytes(range(256)) * 40, "not_a_pdf"),
-    "truncated_early": (lambda: samples.truncated(0.3), "invalid_pdf"),
+    "truncated_early": (lambda: samples.truncated(0.3), "damaged_pdf"),
+    "truncated_late": (lambda: samples.truncated(0.9), "damaged_pdf"),
+    "truncated_header_only": (lambda: samples.vietnamese(1)[:40], "invalid_pdf"),
     "encrypted": (lambda: samples.encrypted("secret"), "encrypted_pdf"),
     "owner_password_only": (lambda: samples.encrypted(""), "encrypted_pdf"),
     "zero_pages": (samples.zero_pages, "empty_pdf"),
@@ -122,10 +124,11 @@ def test_a_file_with_a_broken_xref_is_repaired_and_rewritten(tmp_path):
     assert not pymupdf.open(tmp_path / "clean.pdf").is_repaired
 
 
-def test_a_file_truncated_near_its_end_is_repaired(tmp_path):
-    result = inspect(tmp_path, samples.truncated(0.97))
-    assert result["repaired"]
-    assert result["page_count"] >= 1
+def test_a_file_cut_after_its_last_object_is_repaired(tmp_path):
+    data = samples.vietnamese(2)
+    result = inspect(tmp_path, data[: data.rindex(b"xref")])
+    assert result["repaired"] and result["page_count"] == 2
+    assert "Trang 2" in result["pages"][1]["text"]
 
 
 def test_page_hash_ignores_how_the_file_was_written_but_sees_a_changed_word(tmp_path):

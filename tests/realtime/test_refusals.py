@@ -112,7 +112,7 @@ def test_unknown_events(live, seeded, name):
         before = revision_of(seeded.meeting.id)
         answer = tablet.call(name, {"meeting_id": seeded.meeting.id})
         assert answer["ok"] is False and answer["error"]["code"] == "unknown_event"
-    assert revision_of(seeded.meeting.id) == before
+        assert revision_of(seeded.meeting.id) == before
 
 
 def test_another_meetings_id_is_refused(live, seeded):

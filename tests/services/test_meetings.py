@@ -66,7 +66,7 @@ def test_nobody_cannot_create(app):
     ({"title": "t" * 301, "body": "b", "starts_at": START}, "title"),
     ({"title": "t", "body": "b"}, "starts_at"),
     ({"title": "t", "body": "b", "starts_at": "2026-12-01T08:00:00"}, "starts_at"),  # no zone
-    ({"title": "t", "body": "b", "starts_at": START, "ends_at": START}, None),
+    ({"title": "t", "body": "b", "starts_at": START, "ends_at": START}, "ends_at"),
     ({"title": "t", "body": "b", "starts_at": START, "proxy_limit": -1}, "proxy_limit"),
     ({"title": "t", "body": "b", "starts_at": START, "quorum_rule": "most"}, "quorum_rule"),
     ({"title": "t", "body": "b", "starts_at": START, "colour": "red"}, "colour"),

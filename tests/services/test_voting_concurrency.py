@@ -23,7 +23,7 @@ from server.services import ballots, voting
 from server.services.actors import Actor
 from server.services.tokens import new_token, token_digest
 from tests import factories
-from tests.conftest import test_config
+from tests.conftest import test_config as make_config
 
 VOTERS = 1000
 THREADS = 8
@@ -132,7 +132,7 @@ def postgres_app(postgres_url, tmp_path):
         connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in postgres_url else "?"
     url = f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-    app = create_app(test_config(tmp_path, DATABASE_URL=url))
+    app = create_app(make_config(tmp_path, DATABASE_URL=url))
     try:
         with app.app_context():
             Base.metadata.create_all(db.engine)

@@ -14,7 +14,7 @@ from server.models import (
     AgendaItem, Base, Meeting, MeetingRole, MeetingStatus, Participant, Role,
 )
 from tests import factories
-from tests.conftest import test_config
+from tests.conftest import test_config as make_config
 
 MEETING_FORM = {"title": "Kỳ họp thứ 12", "body": "HĐND tỉnh", "starts_at": "2026-12-01T08:00",
                 "ends_at": "", "place": "Hội trường A", "reference": "", "description": "",
@@ -228,7 +228,7 @@ def test_pages_follow_the_csp_and_carry_csrf_tokens(page):
 
 @pytest.fixture
 def csrf_app(tmp_path):
-    app = create_app(test_config(tmp_path, WTF_CSRF_ENABLED=True))
+    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True))
     with app.app_context():
         Base.metadata.create_all(db.engine)
         yield app

@@ -1,0 +1,295 @@
+"""Hemicycle benchmarks, each against a bare Flask-SocketIO baseline run side by side.
+
+    .venv/bin/python -m bench.run fanout --tablets 100,500,1000
+    .venv/bin/python -m bench.run memory --tablets 1000
+    .venv/bin/python -m bench.run modes --tablets 500
+    .venv/bin/python -m bench.run smoke            # a few tablets, every scenario (CI)
+
+Each scenario prints a Markdown table and writes JSON to bench/results/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import socketio
+
+from bench.fixtures import BaselineServer, rss_kib, seed_meeting, start_hemicycle
+from bench.tablets import TabletFleet
+from server.cli.serve import raise_file_limit
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure_rounds(fleet: TabletFleet, trigger, rounds: int, gap: float) -> dict:
+    """Trigger ``rounds`` changes ``gap`` seconds apart; latency = first receipt after the trigger."""
+    starts = []
+    time.sleep(1.0)  # let connection-time traffic settle
+    for n in range(rounds):
+        starts.append(time.time())
+        trigger(n)
+        time.sleep(gap)
+    times = fleet.results()
+    latencies, lasts, missing = [], [], 0
+    for index, t0 in enumerate(starts):
+        t1 = starts[index + 1] if index + 1 < len(starts) else float("inf")
+        round_latencies = []
+        for tablet in times:
+            hits = [t for t, _rev in tablet if t0 <= t < t1]
+            if hits:
+                round_latencies.append((min(hits) - t0) * 1000)
+            else:
+                missing += 1
+        latencies += round_latencies
+        if round_latencies:
+            lasts.append(max(round_latencies))
+    return {
+        "rounds": rounds,
+        "deliveries": len(latencies),
+        "missing": missing,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "last_tablet_ms": statistics.median(lasts) if lasts else float("nan"),
+    }
+
+
+def run_baseline(tablets: int, mode: str, rounds: int, gap: float, processes: int) -> dict:
+    server = BaselineServer(mode).start()
+    fleet = TabletFleet(server.url, [None] * tablets, processes)
+    try:
+        fleet.wait_ready()
+        driver = socketio.Client()
+        driver.connect(server.url, transports=["websocket"])
+        result = measure_rounds(fleet, lambda n: driver.call("trigger", {"title": f"Mục {n}"}),
+                                rounds, gap)
+        driver.disconnect()
+        return result
+    finally:
+        fleet.stop()
+        server.stop()
+
+
+def run_hemicycle(tablets: int, mode: str, rounds: int, gap: float, processes: int,
+                  with_memory: bool = False) -> dict:
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+        data = Path(tmp)
+        seeded = seed_meeting(data, tablets)
+        server = start_hemicycle(data, seeded.database_url, mode)
+        try:
+            rss_before = rss_kib(server.process.pid)
+            fleet = TabletFleet(server.url, [{"token": t} for t in seeded.tablet_tokens], processes,
+                                meeting_id=seeded.meeting_id)
+            try:
+                fleet.wait_ready()
+                time.sleep(1.0)
+                rss_after = rss_kib(server.process.pid)
+                chair = socketio.Client()
+                chair.connect(server.url, auth={"token": seeded.chair_token}, transports=["websocket"])
+
+                def trigger(n):
+                    item = seeded.item_ids[n % len(seeded.item_ids)]
+                    ack = chair.call("item.set", {"meeting_id": seeded.meeting_id, "item_id": item},
+                                     timeout=30)
+                    if not ack.get("ok"):
+                        raise RuntimeError(f"item.set refused: {ack}")
+
+                result = measure_rounds(fleet, trigger, rounds, gap)
+                chair.disconnect()
+                if with_memory:
+                    result["rss_before_kib"] = rss_before
+                    result["rss_after_kib"] = rss_after
+                    result["kib_per_tablet"] = round((rss_after - rss_before) / max(tablets, 1), 1)
+                return result
+            finally:
+                fleet.stop()
+        finally:
+            server.stop()
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    def fmt(value):
+        return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def scenario_fanout(counts, mode, rounds, gap, processes) -> dict:
+    rows, data = [], []
+    for n in counts:
+        base = run_baseline(n, mode, rounds, gap, processes)
+        hemi = run_hemicycle(n, mode, rounds, gap, processes)
+        ratio = hemi["p99_ms"] / base["p99_ms"] if base["p99_ms"] else float("nan")
+        rows.append([n, hemi["p50_ms"], hemi["p99_ms"], hemi["last_tablet_ms"], base["p50_ms"],
+                     base["p99_ms"], base["last_tablet_ms"], round(ratio, 2),
+                     hemi["missing"] + base["missing"]])
+        data.append({"tablets": n, "hemicycle": hemi, "baseline": base, "p99_ratio": ratio})
+    print(f"\n### Fan-out: a current-item change to N tablets ({mode}, {rounds} rounds)\n")
+    print(table(["tablets", "p50 ms", "p99 ms", "last tablet ms", "baseline p50", "baseline p99",
+                 "baseline last", "p99 ratio", "missing"], rows))
+    return {"scenario": "fanout", "mode": mode, "results": data}
+
+
+def scenario_memory(counts, mode, rounds, gap, processes) -> dict:
+    rows, data = [], []
+    for n in counts:
+        hemi = run_hemicycle(n, mode, 2, gap, processes, with_memory=True)
+        rows.append([n, hemi["rss_before_kib"], hemi["rss_after_kib"], hemi["kib_per_tablet"]])
+        data.append({"tablets": n, **hemi})
+    print(f"\n### Memory: server RSS per connected tablet ({mode})\n")
+    print(table(["tablets", "RSS before KiB", "RSS connected KiB", "KiB per tablet"], rows))
+    return {"scenario": "memory", "mode": mode, "results": data}
+
+
+def scenario_modes(counts, mode, rounds, gap, processes) -> dict:
+    rows, data = [], []
+    n = counts[-1]
+    for each in ("eventlet", "gevent", "threading"):
+        hemi = run_hemicycle(n, each, rounds, gap, processes)
+        base = run_baseline(n, each, rounds, gap, processes)
+        rows.append([each, n, hemi["p50_ms"], hemi["p99_ms"], base["p99_ms"],
+                     round(hemi["p99_ms"] / base["p99_ms"], 2) if base["p99_ms"] else "n/a",
+                     hemi["missing"]])
+        data.append({"mode": each, "tablets": n, "hemicycle": hemi, "baseline": base})
+    print(f"\n### Async modes: fan-out to {n} tablets\n")
+    print(table(["mode", "tablets", "p50 ms", "p99 ms", "baseline p99", "ratio", "missing"], rows))
+    return {"scenario": "modes", "results": data}
+
+
+def _wait(predicate, timeout: float, step: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def meeting_revision(seeded) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(seeded.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text("SELECT revision FROM meeting WHERE id = :id"),
+                                      {"id": seeded.meeting_id}).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def run_reconnect(tablets: int, mode: str, processes: int) -> dict:
+    """Restart the server under N connected tablets; time until all are synced again."""
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+        data = Path(tmp)
+        seeded = seed_meeting(data, tablets)
+        server = start_hemicycle(data, seeded.database_url, mode)
+        fleet = TabletFleet(server.url, [{"token": t} for t in seeded.tablet_tokens], processes,
+                            meeting_id=seeded.meeting_id)
+        chair = socketio.Client(reconnection=True, reconnection_delay=0.5)
+        try:
+            fleet.wait_ready()
+            chair.connect(server.url, auth={"token": seeded.chair_token}, transports=["websocket"])
+            for n in range(3):
+                chair.call("item.set", {"meeting_id": seeded.meeting_id,
+                                        "item_id": seeded.item_ids[n % 3]}, timeout=30)
+            time.sleep(1)
+            restarted_at = time.time()
+            server.stop()
+            server.start(timeout=60)
+            server_ready = time.time() - restarted_at
+            # A change made right after the restart: every tablet must end up with it.
+            _wait(lambda: chair.connected, 30)
+            ack = chair.call("item.set", {"meeting_id": seeded.meeting_id,
+                                          "item_id": seeded.item_ids[0]}, timeout=30)
+            if not (isinstance(ack, dict) and ack.get("ok")):
+                raise RuntimeError(f"item.set after the restart failed: {ack}")
+            final_revision = meeting_revision(seeded)
+
+            def caught_up():
+                syncs = fleet.syncs()
+                events = fleet.results()
+                return all(
+                    any(t > restarted_at for t, _ in s) and
+                    max([r for _, r in s] + [r for _, r in e]) >= (final_revision or 0)
+                    for s, e in zip(syncs, events))
+
+            _wait(caught_up, 60, 0.5)
+            syncs, events = fleet.syncs(), fleet.results()
+            resync = [min((t for t, _ in s if t > restarted_at), default=float("nan")) - restarted_at
+                      for s in syncs]
+            lost = sum(1 for s, e in zip(syncs, events)
+                       if max([r for _, r in s] + [r for _, r in e] + [0]) < (final_revision or 0))
+            valid = [r for r in resync if r == r]
+            return {"tablets": tablets, "server_ready_s": round(server_ready, 2),
+                    "all_synced_s": round(max(valid), 2) if len(valid) == tablets else float("nan"),
+                    "p50_synced_s": round(percentile(valid, 50), 2), "not_synced": tablets - len(valid),
+                    "lost": lost, "final_revision": final_revision}
+        finally:
+            chair.disconnect()
+            fleet.stop()
+            server.stop()
+
+
+def scenario_reconnect(counts, mode, rounds, gap, processes) -> dict:
+    rows, data = [], []
+    for n in counts:
+        result = run_reconnect(n, mode, processes)
+        rows.append([n, result["server_ready_s"], result["p50_synced_s"], result["all_synced_s"],
+                     result["not_synced"], result["lost"]])
+        data.append(result)
+    print(f"\n### Reconnect storm: restart the server under N tablets ({mode})\n")
+    print(table(["tablets", "server back s", "p50 synced s", "all synced s", "not synced",
+                 "missed last change"], rows))
+    return {"scenario": "reconnect", "mode": mode,
+            "results": [{**r, "missing": r["lost"] + r["not_synced"]} for r in data]}
+
+
+SCENARIOS = {"fanout": scenario_fanout, "memory": scenario_memory, "modes": scenario_modes,
+             "reconnect": scenario_reconnect}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", choices=[*SCENARIOS, "smoke", "all"])
+    parser.add_argument("--tablets", default="100,500,1000")
+    parser.add_argument("--mode", default="eventlet", choices=["eventlet", "gevent", "threading"])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--gap", type=float, default=1.0, help="seconds between changes")
+    parser.add_argument("--processes", type=int, default=2, help="tablet processes")
+    args = parser.parse_args(argv)
+    raise_file_limit(minimum=4096)
+    counts = [int(c) for c in args.tablets.split(",")]
+    if args.scenario == "smoke":
+        names, counts, args.rounds, args.gap = list(SCENARIOS), [5], 2, 0.5
+    elif args.scenario == "all":
+        names = list(SCENARIOS)
+    else:
+        names = [args.scenario]
+    RESULTS.mkdir(exist_ok=True)
+    failures = 0
+    for name in names:
+        result = SCENARIOS[name](counts, args.mode, args.rounds, args.gap, args.processes)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        (RESULTS / f"{name}-{stamp}.json").write_text(json.dumps(result, indent=2))
+        failures += sum(r.get("hemicycle", r).get("missing", 0) for r in result["results"])
+    if failures:
+        print(f"\n{failures} deliveries missing", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

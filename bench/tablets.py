@@ -1,0 +1,139 @@
+"""Simulated tablets: many python-socketio AsyncClients per process, over WebSocket.
+
+A worker process connects its share of tablets, then records when each tablet
+receives each ``event``; the driver collects the times at the end. Tablets of
+a real meeting authenticate with device tokens (auth={"token": ...}); baseline
+tablets send no auth.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import time
+
+import socketio
+
+
+class TabletState:
+    """What one simulated tablet saw: event receipt times and completed syncs."""
+
+    def __init__(self):
+        self.events: list[tuple[float, int]] = []
+        self.syncs: list[tuple[float, int]] = []
+        self.revision = 0
+
+
+async def _connect(url: str, auth: dict | None, received: list, sem: asyncio.Semaphore,
+                   event_names: tuple[str, ...], meeting_id: int | None):
+    client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5,
+                                  reconnection_delay_max=2, randomization_factor=0.5)
+    state = TabletState()
+    received.append(state)
+
+    def on_event(message):
+        revision = message.get("revision", 0) if isinstance(message, dict) else 0
+        state.events.append((time.time(), revision))
+        state.revision = max(state.revision, revision)
+
+    for name in event_names:
+        client.on(name, on_event)
+
+    async def sync():
+        # As a real tablet does after every (re)connection: ask for what it missed.
+        try:
+            ack = await client.call("sync", {"meeting_id": meeting_id,
+                                             "since_revision": state.revision}, timeout=60)
+        except Exception:
+            return
+        if isinstance(ack, dict) and ack.get("ok"):
+            state.revision = max(state.revision, ack.get("revision", 0))
+            state.syncs.append((time.time(), state.revision))
+
+    if meeting_id is not None:
+        client.on("connect", lambda: asyncio.ensure_future(sync()))
+    async with sem:  # bounded concurrency while connecting, like tablets arriving
+        for attempt in range(5):
+            try:
+                await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=30)
+                break
+            except socketio.exceptions.ConnectionError:
+                await asyncio.sleep(0.5 * (attempt + 1))
+        else:
+            raise RuntimeError("tablet could not connect")
+    return client
+
+
+async def _run(url: str, auths: list, conn, event_names, meeting_id):
+    received: list[TabletState] = []
+    sem = asyncio.Semaphore(50)
+    clients = await asyncio.gather(*[_connect(url, a, received, sem, event_names, meeting_id)
+                                     for a in auths])
+    conn.send(("ready", len(clients)))
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command == "results":
+            conn.send(("results", [state.events for state in received]))
+        elif command == "syncs":
+            conn.send(("syncs", [state.syncs for state in received]))
+        elif command == "connected":
+            conn.send(("connected", sum(1 for c in clients if c.connected)))
+        elif command == "stop":
+            await asyncio.gather(*[c.disconnect() for c in clients], return_exceptions=True)
+            conn.send(("stopped", None))
+            return
+
+
+def _worker(url, auths, conn, event_names, meeting_id):
+    asyncio.run(_run(url, auths, conn, event_names, meeting_id))
+
+
+class TabletFleet:
+    """N tablets spread over worker processes."""
+
+    def __init__(self, url: str, auths: list[dict | None], processes: int = 2,
+                 event_names: tuple[str, ...] = ("event",), meeting_id: int | None = None):
+        self.pipes = []
+        self.procs = []
+        ctx = mp.get_context("spawn")
+        shares = [auths[i::processes] for i in range(processes)]
+        for share in shares:
+            if not share:
+                continue
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(url, share, child, event_names, meeting_id), daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def wait_ready(self, timeout: float = 300) -> int:
+        total = 0
+        for pipe in self.pipes:
+            if not pipe.poll(timeout):
+                raise TimeoutError("tablets did not connect in time")
+            kind, count = pipe.recv()
+            total += count
+        return total
+
+    def _ask(self, command: str):
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [pipe.recv()[1] for pipe in self.pipes]
+
+    def results(self) -> list[list[tuple[float, int]]]:
+        return [times for batch in self._ask("results") for times in batch]
+
+    def syncs(self) -> list[list[tuple[float, int]]]:
+        return [syncs for batch in self._ask("syncs") for syncs in batch]
+
+    def connected(self) -> int:
+        return sum(self._ask("connected"))
+
+    def stop(self) -> None:
+        try:
+            self._ask("stop")
+        finally:
+            for proc in self.procs:
+                proc.join(10)
+                if proc.is_alive():
+                    proc.kill()

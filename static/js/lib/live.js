@@ -1,0 +1,264 @@
+/**
+ * live.js — the shared Socket.IO client for tablets, the control room and the projector.
+ *
+ * It keeps one meeting's live state in step with the server (docs/PROTOCOL.md):
+ * connects with auth, tracks the meeting's last applied revision, applies events
+ * strictly in revision order, detects gaps and catches up with the server's
+ * "sync" command, reconnects by itself with backoff, and exposes the connection
+ * state for an always-visible indicator.
+ *
+ * API
+ *   import { createLive } from "/static/js/lib/live.js";
+ *   const live = createLive({
+ *     auth: { token } | { meeting_id },   // tablet/projector token, or staff (session cookie)
+ *     meetingId,                          // the meeting followed (a tablet learns it when pairing)
+ *     url: undefined,                     // same origin by default
+ *     ackTimeoutMs: 10000,
+ *   });
+ *   live.on(type, (payload, message) => {})  // one event type ("item.changed"), or "*" for all;
+ *                                            // returns an unsubscribe function
+ *   live.onSnapshot((snapshot, revision) => {})  // whole state: first connect, or after a long gap
+ *   live.state.value                         // "connecting" | "syncing" | "online" |
+ *                                            // "reconnecting" | "offline" | "refused"
+ *   live.state.subscribe(fn)                 // fn(state, detail) now and on every change
+ *   live.revision                            // last applied revision (null before the first sync)
+ *   live.meetingId
+ *   await live.command(name, payload)        // emits with meeting_id filled in; resolves the
+ *                                            // {"ok": true, ...} ack, rejects with LiveError
+ *                                            // (.code: server error code, "offline", "timeout")
+ *   live.resync({ snapshot: true })          // ask for a catch-up now
+ *   live.onMessage(name, fn)                 // raw server messages ("revoked", ...)
+ *   live.close()
+ *
+ * "refused" means the server will not take this connection (revoked or unknown
+ * token, session ended); detail.code says why and nothing more is attempted.
+ * Events carry resulting state, so a handler can apply one twice without harm;
+ * still, live.js never delivers a revision twice or out of order.
+ */
+import { io } from "/vendor/socket.io.esm.min.js";
+
+/** A tiny observable value: subscribe(fn) calls fn now and on each change. */
+export function observable(initial) {
+  let value = initial;
+  let detail = null;
+  const subscribers = new Set();
+  return {
+    get value() { return value; },
+    get detail() { return detail; },
+    set(next, nextDetail = null) {
+      if (next === value && nextDetail === detail) return;
+      value = next;
+      detail = nextDetail;
+      for (const fn of [...subscribers]) {
+        try { fn(value, detail); } catch (err) { console.error(err); }
+      }
+    },
+    subscribe(fn) {
+      subscribers.add(fn);
+      fn(value, detail);
+      return () => subscribers.delete(fn);
+    },
+  };
+}
+
+export class LiveError extends Error {
+  constructor(code, message, fields = null) {
+    super(message || code);
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+// After this long without a connection the indicator says "offline", not "reconnecting".
+const OFFLINE_AFTER_MS = 15000;
+const REFUSAL_CODES = new Set(["invalid_token", "revoked", "not_authenticated", "forbidden", "not_found"]);
+
+export function createLive({ auth, meetingId = null, url = undefined, ackTimeoutMs = 10000 } = {}) {
+  const state = observable("connecting");
+  const handlers = new Map();        // type -> Set(fn)
+  const snapshotHandlers = new Set();
+  let revision = null;
+  const currentMeeting = meetingId ?? auth?.meeting_id ?? null;
+  if (currentMeeting === null) throw new Error("createLive needs meetingId");
+  let syncing = false;
+  let syncAgain = false;
+  let wantSnapshot = true;           // the first sync brings the whole state
+  let buffered = [];                 // live messages received while a sync is in flight
+  let lostAt = null;
+  let offlineTimer = null;
+  let closed = false;
+
+  const socket = io(url, {
+    auth,
+    reconnection: true,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 8000,
+    randomizationFactor: 0.5,
+    timeout: 8000,
+  });
+
+  function emitTo(set, ...args) {
+    if (!set) return;
+    for (const fn of [...set]) {
+      try { fn(...args); } catch (err) { console.error("live handler failed", err); }
+    }
+  }
+
+  function apply(message) {
+    revision = message.revision;
+    emitTo(handlers.get(message.type), message.payload, message);
+    emitTo(handlers.get("*"), message.payload, message);
+  }
+
+  function markLost() {
+    if (closed || state.value === "refused") return;
+    if (lostAt === null) lostAt = Date.now();
+    const goneFor = Date.now() - lostAt;
+    const offline = (typeof navigator !== "undefined" && navigator.onLine === false)
+      || goneFor >= OFFLINE_AFTER_MS;
+    state.set(offline ? "offline" : "reconnecting");
+    clearTimeout(offlineTimer);
+    if (!offline) offlineTimer = setTimeout(markLost, OFFLINE_AFTER_MS - goneFor + 10);
+  }
+
+  /** One message off the wire ("event" or a bare "revision" tick). */
+  function receive(message, isTick) {
+    if (!message || typeof message.revision !== "number") return;
+    if (currentMeeting !== null && message.meeting_id !== currentMeeting) return;
+    if (syncing || revision === null) {
+      buffered.push([message, isTick]);
+      return;
+    }
+    if (message.revision <= revision) return;               // already applied
+    if (message.revision === revision + 1) {
+      if (isTick) revision = message.revision;              // an event for someone else
+      else apply(message);
+      return;
+    }
+    buffered.push([message, isTick]);                       // a gap: catch up first
+    sync();
+  }
+
+  function drainBuffer() {
+    const pending = buffered.sort((a, b) => a[0].revision - b[0].revision);
+    buffered = [];
+    for (const [message, isTick] of pending) receive(message, isTick);
+  }
+
+  async function sync() {
+    if (syncing) { syncAgain = true; return; }
+    if (!socket.connected) return;
+    syncing = true;
+    if (state.value !== "online") state.set("syncing");
+    try {
+      do {
+        syncAgain = false;
+        const since = wantSnapshot ? null : revision;
+        const payload = { meeting_id: currentMeeting };
+        if (since !== null) payload.since_revision = since;
+        const ack = await socket.timeout(ackTimeoutMs).emitWithAck("sync", payload);
+        if (!ack || !ack.ok) throw new LiveError(ack?.error?.code || "sync_failed", ack?.error?.message);
+        if (ack.mode === "snapshot") {
+          revision = ack.revision;
+          wantSnapshot = false;
+          emitTo(snapshotHandlers, ack.snapshot, ack.revision);
+        } else {
+          for (const message of ack.events) {
+            if (revision === null || message.revision > revision) apply(message);
+          }
+          if (revision === null || ack.revision > revision) revision = ack.revision;
+        }
+      } while (syncAgain);
+      syncing = false;
+      drainBuffer();
+      if (socket.connected && !syncing) state.set("online");
+    } catch (err) {
+      syncing = false;
+      if (err instanceof LiveError && REFUSAL_CODES.has(err.code)) {
+        state.set("refused", { code: err.code, message: err.message });
+        socket.disconnect();
+        return;
+      }
+      // Timed out or failed: try again shortly if still connected.
+      if (socket.connected) setTimeout(sync, 1000);
+    }
+  }
+
+  socket.on("connect", () => {
+    lostAt = null;
+    clearTimeout(offlineTimer);
+    sync();
+  });
+  socket.on("disconnect", (reason) => {
+    if (closed) return;
+    if (reason === "io server disconnect" && state.value !== "refused") {
+      // The server cut us off (e.g. revoked): socket.io does not retry by itself.
+      socket.connect();
+    }
+    markLost();
+  });
+  socket.on("connect_error", (err) => {
+    const code = err?.data?.code;
+    if (code && REFUSAL_CODES.has(code)) {
+      state.set("refused", { code, message: err.message });
+      return;
+    }
+    markLost();
+    // A refusal by the connect handler stops socket.io's own retries; keep trying.
+    if (!socket.active && !closed) setTimeout(() => { if (!closed && !socket.connected) socket.connect(); }, 2000);
+  });
+  socket.on("event", (message) => receive(message, false));
+  socket.on("revision", (message) => receive(message, true));
+  socket.on("revoked", () => {
+    state.set("refused", { code: "revoked", message: "This device has been unpaired." });
+  });
+  if (typeof window !== "undefined") {
+    window.addEventListener("offline", markLost);
+    window.addEventListener("online", () => {
+      if (!socket.connected && !closed && state.value !== "refused") socket.connect();
+    });
+  }
+
+  return {
+    state,
+    socket,
+    get revision() { return revision; },
+    get meetingId() { return currentMeeting; },
+    on(type, fn) {
+      if (!handlers.has(type)) handlers.set(type, new Set());
+      handlers.get(type).add(fn);
+      return () => handlers.get(type).delete(fn);
+    },
+    onSnapshot(fn) {
+      snapshotHandlers.add(fn);
+      return () => snapshotHandlers.delete(fn);
+    },
+    onMessage(name, fn) {
+      socket.on(name, fn);
+      return () => socket.off(name, fn);
+    },
+    async command(name, payload = {}) {
+      if (!socket.connected) throw new LiveError("offline", "Not connected to the server.");
+      let ack;
+      try {
+        ack = await socket.timeout(ackTimeoutMs).emitWithAck(name, { meeting_id: currentMeeting, ...payload });
+      } catch {
+        throw new LiveError("timeout", "The server did not answer in time.");
+      }
+      if (!ack || !ack.ok) {
+        throw new LiveError(ack?.error?.code || "error", ack?.error?.message, ack?.error?.fields);
+      }
+      return ack;
+    },
+    resync({ snapshot = false } = {}) {
+      if (snapshot) wantSnapshot = true;
+      return sync();
+    },
+    close() {
+      closed = true;
+      clearTimeout(offlineTimer);
+      socket.close();
+      state.set("offline");
+    },
+  };
+}

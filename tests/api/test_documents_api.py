@@ -1,0 +1,316 @@
+"""Documents over HTTP: upload, pages, text, PDF, versions, push and present, with the
+authorisation matrix tablets and staff meet in the room."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pymupdf
+import pytest
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import Blob, Document, DocumentVersion
+from server.services import storage
+from tests.pdf import samples
+from tests.pdf.world import make_world
+
+
+@pytest.fixture
+def world(app, auth, secretary):
+    app.config["DOCUMENT_RENDER_INLINE"] = True
+    world = make_world(secretary)
+    auth.login(secretary)
+    return world
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post_file(client, url, data: bytes, filename="Báo cáo tài chính.pdf", headers=None, **fields):
+    form = {"file": (io.BytesIO(data), filename), **fields}
+    return client.post(url, data=form, content_type="multipart/form-data", headers=headers or {})
+
+
+def upload(client, world, data=None, **fields):
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         data if data is not None else samples.vietnamese(3), **fields)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["document"]
+
+
+def page_url(document, page=1, ext="png", number=None, size=None):
+    number = number or document["current_version"]["number"]
+    url = f"/api/v1/documents/{document['id']}/versions/{number}/pages/{page}.{ext}"
+    return url + (f"?size={size}" if size else "")
+
+
+def pixels(png: bytes) -> pymupdf.Pixmap:
+    return pymupdf.Pixmap(png)
+
+
+def differing_fraction(a: pymupdf.Pixmap, b: pymupdf.Pixmap) -> float:
+    assert (a.width, a.height, a.n) == (b.width, b.height, b.n)
+    sa, sb, n = a.samples, b.samples, a.n
+    step = 7  # sample every 7th pixel: enough to measure, quick in Python
+    total = differing = 0
+    for index in range(0, len(sa) // n, step):
+        total += 1
+        differing += sa[index * n:index * n + n] != sb[index * n:index * n + n]
+    return differing / total
+
+
+def test_upload_list_and_read_a_document(client, world):
+    data = samples.vietnamese(3)
+    document = upload(client, world, data, title="Báo cáo KT-XH 2026", access="all")
+    assert document["title"] == "Báo cáo KT-XH 2026"
+    assert document["current_version"]["page_count"] == 3
+    assert document["current_version"]["pages_rendered"] == 3
+    assert document["current_version"]["filename"] == "Báo cáo tài chính.pdf"
+    listed = client.get(f"/api/v1/meetings/{world.meeting.id}/documents").get_json()
+    assert [d["id"] for d in listed] == [document["id"]]
+    response = client.get(page_url(document))
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert pixels(response.data).width == 1600
+    assert pixels(client.get(page_url(document, size="thumb")).data).width == 400
+    text = client.get(f"/api/v1/documents/{document['id']}/versions/1/pages/2/text").get_json()
+    assert "Trang 2. Nghị quyết" in text["text"]
+    pdf = client.get(f"/api/v1/documents/{document['id']}/versions/1/pdf")
+    assert pdf.status_code == 200 and pdf.data == data
+    assert "filename*=UTF-8''B%C3%A1o" in pdf.headers["Content-Disposition"]
+
+
+def test_clean_pages_have_strong_etags_and_answer_304(client, world):
+    document = upload(client, world)
+    first = client.get(page_url(document), headers=bearer(world.reader_token))
+    etag = first.headers["ETag"]
+    assert not etag.startswith("W/")
+    assert first.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    again = client.get(page_url(document), headers={**bearer(world.reader_token), "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    jpeg = client.get(page_url(document, ext="jpg"), headers=bearer(world.reader_token))
+    assert jpeg.mimetype == "image/jpeg" and jpeg.data[:3] == b"\xff\xd8\xff"
+    assert jpeg.headers["ETag"] != etag
+
+
+def test_a_delegate_not_named_cannot_get_pages_text_or_pdf(client, world):
+    document = upload(client, world, access="named", readers=str(world.reader.id))
+    base = f"/api/v1/documents/{document['id']}"
+    urls = [base, page_url(document), page_url(document, ext="jpg"), f"{base}/versions/1/pdf",
+            f"{base}/versions/1/pages/1/text", page_url(document, size="thumb")]
+    for url in urls:
+        assert client.get(url, headers=bearer(world.other_token)).status_code == 404, url
+        assert client.get(url, headers=bearer(world.reader_token)).status_code == 200, url
+    listed = client.get(f"/api/v1/meetings/{world.meeting.id}/documents",
+                        headers=bearer(world.other_token)).get_json()
+    assert listed == []
+
+
+def test_staff_only_documents_are_hidden_from_delegates(client, world):
+    document = upload(client, world, access="staff")
+    assert client.get(page_url(document), headers=bearer(world.reader_token)).status_code == 404
+    assert client.get(page_url(document), headers=bearer(world.chair_token)).status_code == 200
+
+
+def test_confidential_pages_reach_delegates_watermarked_and_never_as_pdf_or_text(client, world):
+    document = upload(client, world, confidential="true")
+    base = f"/api/v1/documents/{document['id']}/versions/1"
+    reader = bearer(world.reader_token)
+    pdf = client.get(f"{base}/pdf", headers=reader)
+    assert pdf.status_code == 403 and pdf.get_json()["error"]["code"] == "confidential"
+    assert client.get(f"{base}/pages/1/text", headers=reader).status_code == 403
+    assert client.get(f"/api/v1/documents/{document['id']}", headers=reader).get_json()["can_download"] is False
+    staff = client.get(page_url(document))
+    mine = client.get(page_url(document), headers=reader)
+    theirs = client.get(page_url(document), headers=bearer(world.other_token))
+    assert mine.status_code == 200 and "ETag" not in mine.headers
+    assert mine.headers["Cache-Control"] == "private, no-store"
+    assert staff.headers["Cache-Control"] == "private, no-store"
+    clean, marked, other = pixels(staff.data), pixels(mine.data), pixels(theirs.data)
+    assert differing_fraction(clean, marked) > 0.02  # the watermark covers the page
+    assert differing_fraction(marked, other) > 0.002  # and names its reader
+    band = clean.height - 20  # the foot band carries the name in dark red on white
+    assert any(marked.pixel(x, band) != clean.pixel(x, band) for x in range(0, 1600, 4))
+    jpeg = client.get(page_url(document, ext="jpg"), headers=reader)
+    assert jpeg.status_code == 200 and jpeg.mimetype == "image/jpeg"
+
+
+def test_watermark_text_names_reader_and_meeting(client, world):
+    from server.pdf import watermark
+
+    lines = ("Nguyễn Thị Hường (#1)", "Kỳ họp thứ 12", "2026-11-25 08:00 UTC")
+    tile, band = watermark.reader_marks(lines, 1600)
+    assert tile.getbbox() is not None and band.getbbox() is not None
+    # The band is rendered text: a different name gives different pixels.
+    assert watermark.reader_marks(("Trần Văn Bình (#2)",) + lines[1:], 1600)[1].tobytes() != band.tobytes()
+
+
+def test_new_version_is_numbered_and_old_pages_stay(client, world):
+    document = upload(client, world, data=samples.vietnamese(2))
+    response = post_file(client, f"/api/v1/documents/{document['id']}/versions",
+                         samples.vietnamese(2, changed_page=2), filename="Báo cáo v2.pdf")
+    assert response.status_code == 201
+    updated = response.get_json()["document"]
+    assert [v["number"] for v in updated["versions"]] == [1, 2]
+    assert updated["current_version"]["filename"] == "Báo cáo v2.pdf"
+    old = client.get(page_url(document, number=1))
+    new = client.get(page_url(updated, number=2, page=2))
+    assert old.status_code == new.status_code == 200
+    assert old.headers["ETag"] != new.headers["ETag"]
+
+
+def test_patch_and_delete(client, world):
+    document = upload(client, world)
+    response = client.patch(f"/api/v1/documents/{document['id']}",
+                            json={"access": "named", "readers": [world.reader.id], "confidential": True})
+    assert response.status_code == 200
+    assert response.get_json()["readers"] == [world.reader.id]
+    assert client.patch(f"/api/v1/documents/{document['id']}", json={"colour": "red"}).status_code == 422
+    assert client.patch(f"/api/v1/documents/{document['id']}", json={"title": "x"},
+                        headers=bearer(world.reader_token)).status_code == 403
+    assert client.delete(f"/api/v1/documents/{document['id']}").status_code == 204
+    assert client.get(f"/api/v1/documents/{document['id']}").status_code == 404
+
+
+def test_present_and_push(client, world):
+    document = upload(client, world)
+    version_id = document["current_version"]["id"]
+    url = f"/api/v1/meetings/{world.meeting.id}/present"
+    projector = bearer(world.projector_token)
+    assert client.get(page_url(document), headers=projector).status_code == 404
+    assert client.post(url, json={"version_id": version_id, "page": 2},
+                       headers=bearer(world.reader_token)).status_code == 403
+    response = client.post(url, json={"version_id": version_id, "page": 2},
+                           headers=bearer(world.chair_token))
+    assert response.status_code == 200 and response.get_json()["page"] == 2
+    assert client.get(page_url(document, page=2), headers=projector).status_code == 200
+    assert client.get(f"/api/v1/documents/{document['id']}/versions/1/pdf",
+                      headers=projector).status_code == 403
+    assert client.post(url, json={"version_id": version_id, "page": 9}).status_code == 422
+    assert client.post(url, json={"version_id": 999, "page": 1}).status_code == 404
+    pushed = client.post(f"/api/v1/meetings/{world.meeting.id}/push",
+                         json={"document_id": document["id"]})
+    assert pushed.status_code == 200 and pushed.get_json()["version_id"] == version_id
+
+
+def test_requests_without_login_get_401(client, world):
+    document = upload(client, world)
+    client.post("/api/v1/auth/logout")
+    assert client.get(page_url(document)).status_code == 401
+    assert post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                     samples.vietnamese(1)).status_code == 401
+
+
+def test_delegates_cannot_upload(client, world):
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         samples.vietnamese(1), headers=bearer(world.reader_token))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url_tail, status", [
+    ("pages/1.png?size=huge", 422), ("pages/9.png", 404), ("pages/0.png", 404),
+    ("pages/1.gif", 404), ("pages/1/text", 200), ("pages/4/text", 404),
+])
+def test_bad_page_requests_get_clear_errors(client, world, url_tail, status):
+    document = upload(client, world)
+    assert client.get(f"/api/v1/documents/{document['id']}/versions/1/{url_tail}").status_code == status
+    assert client.get(f"/api/v1/documents/{document['id']}/versions/7/pages/1.png").status_code == 404
+
+
+HOSTILE_UPLOADS = {
+    "garbage": (lambda: b"\x00\x01garbage" * 100, 422, "not_a_pdf"),
+    "truncated": (lambda: samples.truncated(0.5), 422, "damaged_pdf"),
+    "encrypted": (samples.encrypted, 422, "encrypted_pdf"),
+    "zero_pages": (samples.zero_pages, 422, "empty_pdf"),
+    "fifty_thousand_pages": (lambda: samples.pages(50_000), 422, "too_many_pages"),
+    "enormous_page": (lambda: samples.page_of_size(100_000, 100_000), 422, "page_too_large"),
+    "image_bomb": (samples.image_bomb, 422, "image_too_large"),
+    "empty_file": (lambda: b"", 422, "empty_file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_UPLOADS))
+def test_hostile_uploads_are_refused_and_leave_nothing_behind(app, client, world, name):
+    factory, status, code = HOSTILE_UPLOADS[name]
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents", factory(),
+                         filename="tai-lieu.pdf")
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["error"]["code"] == code
+    assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+    data_dir = Path(app.config["DATA_DIR"])
+    assert [p for p in (data_dir / "blobs").rglob("*") if p.is_file()] == []
+    assert list((data_dir / "tmp").iterdir()) == []
+    assert client.get("/healthz").status_code == 200
+
+
+def test_oversized_uploads_get_413(app, client, world):
+    app.config["DOCUMENT_MAX_BYTES"] = 10_000
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents", samples.many_pages(200))
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "file_too_large"
+    app.config["MAX_CONTENT_LENGTH"] = 5_000
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents", samples.many_pages(200))
+    assert response.status_code == 413
+
+
+def test_javascript_is_removed_and_reported(client, world):
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         samples.with_javascript())
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["notices"]["javascript_removed"] >= 3
+    pdf = client.get(f"/api/v1/documents/{body['document']['id']}/versions/1/pdf")
+    assert b"/JavaScript" not in pdf.data and b"calc.exe" not in pdf.data
+
+
+def test_office_upload_without_libreoffice_is_415(app, client, world):
+    app.config["SOFFICE_PATH"] = ""
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         b"PK\x03\x04" + bytes(200), filename="Tờ trình.docx")
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "conversion_unavailable"
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         b"GIF89a" + bytes(200), filename="anh.gif")
+    assert response.status_code == 415
+
+
+@pytest.mark.parametrize("filename, expected", [
+    ("../../etc/passwd.pdf", "passwd.pdf"),
+    ("..\\..\\windows\\system.ini.pdf", "system.ini.pdf"),
+    ("bi\x00ên\x1fbản\x7f.pdf", "biênbản.pdf"),
+    ("Bie\u0302n ba\u0309n ho\u0323p.pdf", "Biên bản họp.pdf"),  # NFD in, NFC out
+    ("<script>alert(1)</script>.pdf", "_script_alert(1)__script_.pdf"),
+])
+def test_hostile_filenames_are_sanitised(client, world, filename, expected):
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         samples.vietnamese(1), filename=filename)
+    assert response.status_code == 201, response.get_json()
+    document = response.get_json()["document"]
+    assert document["current_version"]["filename"] == expected
+    assert "/" not in document["title"]
+
+
+def test_very_long_filenames_are_cut_on_a_character_boundary(client, world):
+    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
+                         samples.vietnamese(1), filename="Nghị quyết " * 100 + ".pdf")
+    filename = response.get_json()["document"]["current_version"]["filename"]
+    assert filename.endswith(".pdf") and len(filename.encode()) <= storage.MAX_FILENAME_BYTES
+    assert filename.startswith("Nghị quyết Nghị")
+    version = db.session.scalars(select(DocumentVersion)).one()
+    assert version.filename == filename
+
+
+def test_openapi_documents_every_document_endpoint(client):
+    spec = client.get("/api/openapi.json").get_json()
+    paths = spec["paths"]
+    upload_op = paths["/api/v1/meetings/{meeting_id}/documents"]["post"]
+    assert "multipart/form-data" in upload_op["requestBody"]["content"]
+    page = paths["/api/v1/documents/{document_id}/versions/{number}/pages/{page}.{ext}"]["get"]
+    assert "image/png" in page["responses"]["200"]["content"]
+    assert any(p["name"] == "size" for p in page["parameters"])
+    assert "application/pdf" in paths["/api/v1/documents/{document_id}/versions/{number}/pdf"]["get"]["responses"]["200"]["content"]
+    for path in ("/api/v1/documents/{document_id}", "/api/v1/documents/{document_id}/versions",
+                 "/api/v1/meetings/{meeting_id}/present", "/api/v1/meetings/{meeting_id}/push",
+                 "/api/v1/documents/{document_id}/versions/{number}/pages/{page}/text"):
+        assert path in paths

@@ -1,0 +1,123 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against a real server process.
+
+Fixtures, for any browser test:
+
+- ``browser``: one headless Chromium for the whole session.
+- ``live_server``: a ``LiveServer`` (``python -m server serve``) per test module, on a
+  temporary SQLite database whose schema comes from the migrations (the same path
+  an installation takes). ``live_server.app`` is an app on that database with its
+  context pushed, so a test seeds rows with ``tests.factories`` directly.
+- ``page``: a fresh browser context and page per test, 1366×768 (a secretary's
+  laptop), with the server's URL as ``base_url``; console errors are collected in
+  ``page.console_errors``.
+- ``login``: ``login(page, user)`` signs in through the real login page.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server import create_app
+from server.extensions import db
+from server.models import Base
+from tests import factories
+from tests.conftest import test_config as make_config
+from tests.live import ROOT, LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1366, "height": 768}
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def create_schema(database_url: str) -> None:
+    """Tables from the migrations when there are any, else straight from the models."""
+    if any((ROOT / "migrations" / "versions").glob("*.py")):
+        from server.cli.database import upgrade
+
+        upgrade(database_url)
+    else:
+        Base.metadata.create_all(db.engine)
+
+
+class LiveApp:
+    """The server process plus an app (context pushed) on the same database, for seeding."""
+
+    def __init__(self, server: LiveServer, app):
+        self.server = server
+        self.app = app
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{tmp_path / 'live.db'}"
+    app = create_app(make_config(tmp_path, DATABASE_URL=database_url))
+    context = app.app_context()
+    context.push()
+    try:
+        create_schema(database_url)
+        server = LiveServer(tmp_path / "data", database_url).start()
+    except Exception:
+        context.pop()
+        raise
+    yield LiveApp(server, app)
+    server.stop()
+    db.session.remove()
+    context.pop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url,
+                                  locale="en-GB", timezone_id="Asia/Ho_Chi_Minh")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login():
+    def login(page, user, password: str = factories.PASSWORD) -> None:
+        page.goto("/login")
+        page.fill("#username", user.username)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+
+    return login
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(page, "name")`` saves docs/screenshots/name.png at the viewport size."""
+    def take(page, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take

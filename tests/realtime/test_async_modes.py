@@ -1,0 +1,36 @@
+"""The engine works in every supported async mode: connect, act, broadcast."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from server.config import ASYNC_MODES
+from server.extensions import db
+from tests.realtime.clients import LiveClient, login_cookie
+from tests.realtime.conftest import start_live
+from tests.realtime.seed import seed_meeting
+
+pytestmark = pytest.mark.live
+
+
+@pytest.mark.parametrize("mode", ASYNC_MODES)
+def test_connect_and_broadcast(tmp_path, mode):
+    env, context = start_live(tmp_path, async_mode=mode)
+    try:
+        assert requests.get(env.url + "/healthz", timeout=10).json()["async_mode"] == mode
+        seeded = seed_meeting()
+        mid = seeded.meeting.id
+        chair = LiveClient(env.url, cookie=login_cookie(env.url, seeded.chair_user),
+                           auth={"meeting_id": mid})
+        tablet = LiveClient(env.url, auth={"token": seeded.tablet_token})
+        with chair, tablet:
+            assert chair.call("session.open", {"meeting_id": mid})["ok"] is True
+            answer = chair.call("item.next", {"meeting_id": mid})
+            assert answer["ok"] is True
+            for client in (chair, tablet):
+                [moved] = client.wait_for_event("item.changed", current_item_id=seeded.items[0].id)
+                assert moved["revision"] == answer["revision"]
+    finally:
+        env.server.stop()
+        db.session.remove()
+        context.pop()

@@ -1,0 +1,88 @@
+"""Two worker processes on one PostgreSQL database and one Redis queue act as one server."""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import sqlalchemy
+
+from server import create_app
+from server.extensions import db
+from server.models import Base, SpeakerRequest
+from tests.conftest import test_config as config_for
+from tests.live import LiveServer
+from tests.realtime.clients import LiveClient, login_cookie
+from tests.realtime.seed import seed_meeting
+
+pytestmark = [pytest.mark.live, pytest.mark.services]
+
+
+@pytest.fixture
+def scratch_database(postgres_url):
+    """A database of its own for this test, dropped afterwards."""
+    name = f"hemicycle_test_{secrets.token_hex(6)}"
+    admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sqlalchemy.engine.make_url(postgres_url).set(database=name) \
+            .render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def two_workers(tmp_path, scratch_database, redis_url):
+    app = create_app(config_for(tmp_path, DATABASE_URL=scratch_database))
+    context = app.app_context()
+    context.push()
+    Base.metadata.create_all(db.engine)
+    # A channel of its own, so that parallel test runs on the same Redis never cross.
+    env = {"HEMICYCLE_SOCKETIO_CHANNEL": f"hemicycle-test-{secrets.token_hex(6)}"}
+    workers = [LiveServer(tmp_path / f"worker{n}", scratch_database, redis_url=redis_url, env=env)
+               for n in (1, 2)]
+    try:
+        for worker in workers:
+            worker.start()
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
+        db.session.remove()
+        db.engine.dispose()
+        context.pop()
+
+
+def test_an_emit_on_one_worker_reaches_clients_of_the_other(two_workers):
+    first, second = two_workers
+    seeded = seed_meeting()
+    mid = seeded.meeting.id
+    chair = LiveClient(first.url, cookie=login_cookie(first.url, seeded.chair_user),
+                       auth={"meeting_id": mid})
+    # The same login session is honoured by the other worker (shared secret key and database).
+    delegate = LiveClient(second.url, cookie=login_cookie(first.url, seeded.delegate_user),
+                          auth={"meeting_id": mid})
+    tablet = LiveClient(second.url, auth={"token": seeded.tablet_token})
+    with chair, delegate, tablet:
+        assert chair.call("session.open", {"meeting_id": mid})["ok"] is True
+        moved = chair.call("item.next", {"meeting_id": mid})
+        assert moved["ok"] is True
+        for client in (chair, delegate, tablet):
+            [event] = client.wait_for_event("item.changed", current_item_id=seeded.items[0].id)
+            assert event["revision"] == moved["revision"]
+        # And the other way: a request made on the second worker reaches the chair on the first.
+        requested = tablet.call("floor.request", {"meeting_id": mid})
+        assert requested["ok"] is True, requested
+        [queue] = chair.wait_for_event("floor.changed")
+        assert [e["participant_id"] for e in queue["payload"]["queue"]] == [seeded.delegates[1].id]
+        # Both workers tell the same story to a client catching up.
+        on_first = chair.call("sync", {"meeting_id": mid, "since_revision": 0})
+        on_second = delegate.call("sync", {"meeting_id": mid, "since_revision": 0})
+        assert on_first["revision"] == on_second["revision"]
+        staff_only = {"presence.changed", "device.paired"}
+        assert [e for e in on_first["events"] if e["type"] not in staff_only] == \
+            on_second["events"]
+    db.session.remove()
+    assert db.session.query(SpeakerRequest).count() == 1

@@ -1,0 +1,217 @@
+"""Document service: storage, versions, annotation carry-over, access and refusals."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from server.errors import Conflict, Forbidden, HemicycleError, InvalidInput, NotFound
+from server.extensions import db
+from server.models import (
+    Annotation, AnnotationKind, AuditEntry, Blob, Document, DocumentAccess, DocumentPage,
+    DocumentVersion, MeetingEvent,
+)
+from server.pdf import render
+from server.schemas.documents import DocumentUpdate, DocumentUpload
+from server.services import document_access, documents, page_images, storage
+from tests.pdf import samples
+from tests.pdf.world import make_world, upload_file
+
+
+@pytest.fixture
+def world(app):
+    app.config["DOCUMENT_RENDER_INLINE"] = True
+    return make_world()
+
+
+def upload(world, tmp_path, data, filename="Báo cáo.pdf", **fields):
+    document, version, notices = documents.upload_document(
+        world.staff, world.meeting.id, upload_file(tmp_path, data, filename), DocumentUpload(**fields))
+    db.session.commit()
+    page_images.schedule_render(version.id)
+    return document, version, notices
+
+
+def events_of(world, type_):
+    return db.session.scalars(select(MeetingEvent).where(
+        MeetingEvent.meeting_id == world.meeting.id, MeetingEvent.type == type_)).all()
+
+
+def blob_files(app) -> list[Path]:
+    return [p for p in storage.blobs_root(Path(app.config["DATA_DIR"])).rglob("*") if p.is_file()]
+
+
+def test_upload_stores_the_file_once_by_content_and_describes_every_page(app, world, tmp_path):
+    data = samples.vietnamese(3)
+    first, version, _ = upload(world, tmp_path, data, title="Báo cáo KT-XH")
+    second, again, _ = upload(world, tmp_path, data, filename="copy.pdf")
+    assert first.id != second.id and version.blob_sha256 == again.blob_sha256
+    assert db.session.scalar(select(func.count()).select_from(Blob)) == 1
+    assert len(blob_files(app)) == 1
+    assert storage.blob_path(version.blob_sha256).read_bytes() == data
+    pages = db.session.scalars(select(DocumentPage).where(DocumentPage.version_id == version.id)
+                               .order_by(DocumentPage.number)).all()
+    assert [p.number for p in pages] == [1, 2, 3]
+    assert "Trang 3. Nghị quyết" in pages[2].text
+    assert (pages[0].width_pt, pages[0].height_pt) == (595, 842)
+    assert first.title == "Báo cáo KT-XH" and second.title == "copy"
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "document.upload")).first()
+    assert entry.payload["sha256"] == version.blob_sha256
+
+
+def test_background_render_fills_the_cache_and_reports_progress(app, world, tmp_path):
+    _document, version, _ = upload(world, tmp_path, samples.many_pages(12))
+    data_dir = Path(app.config["DATA_DIR"])
+    for number in range(1, 13):
+        for size in render.SIZES:
+            assert render.cache_path(data_dir, version.blob_sha256, number, size).exists()
+    db.session.refresh(version)
+    assert version.pages_rendered == 12
+    rendered = events_of(world, "document.rendered")
+    assert rendered and rendered[-1].payload == {"document_id": version.document_id, "version_id": version.id,
+                                                 "pages_rendered": 12, "page_count": 12}
+
+
+@pytest.mark.parametrize("data, code", [
+    (b"not a pdf at all", "not_a_pdf"),
+    (samples.encrypted(), "encrypted_pdf"),
+    (samples.zero_pages(), "empty_pdf"),
+    (samples.truncated(0.5), "damaged_pdf"),
+])
+def test_a_refused_upload_leaves_no_row_and_no_file(app, world, tmp_path, data, code):
+    with pytest.raises(HemicycleError) as caught:
+        upload(world, tmp_path, data)
+    assert caught.value.code == code and 400 <= caught.value.status < 500
+    db.session.rollback()
+    for model in (Blob, Document, DocumentVersion):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
+    assert blob_files(app) == []
+    refusal = db.session.scalars(select(AuditEntry).where(AuditEntry.outcome == "refused")).one()
+    assert refusal.payload == {"reason": code}
+
+
+def test_a_rolled_back_upload_removes_the_blob_file_it_created(app, world, tmp_path):
+    documents.upload_document(world.staff, world.meeting.id,
+                              upload_file(tmp_path, samples.vietnamese(1)), DocumentUpload())
+    assert len(blob_files(app)) == 1
+    db.session.rollback()
+    assert blob_files(app) == []
+
+
+def test_office_files_are_refused_clearly_without_libreoffice(app, world, tmp_path):
+    app.config["SOFFICE_PATH"] = ""
+    with pytest.raises(HemicycleError) as caught:
+        upload(world, tmp_path, b"PK\x03\x04" + bytes(100), filename="Tờ trình.docx")
+    assert (caught.value.status, caught.value.code) == (415, "conversion_unavailable")
+
+
+def test_new_version_keeps_old_ones_and_carries_annotations_on_unchanged_pages(app, world, tmp_path):
+    document, v1, _ = upload(world, tmp_path, samples.vietnamese(4))
+    for page in (1, 3, 4):
+        db.session.add(Annotation(id=f"a-{page}", version_id=v1.id, page_number=page,
+                                  participant_id=world.reader.id, kind=AnnotationKind.INK,
+                                  data={"points": [[0.1, 0.2]], "color": "#ff0000"}))
+    db.session.commit()
+    document, v2, notices = documents.add_version(
+        world.staff, document.id, upload_file(tmp_path, samples.vietnamese(4, changed_page=3)))
+    db.session.commit()
+    assert (v1.number, v2.number) == (1, 2)
+    assert [v.number for v in document.versions] == [1, 2]
+    assert document.current_version.id == v2.id
+    carried = db.session.scalars(select(Annotation).where(Annotation.version_id == v2.id)).all()
+    assert sorted((a.page_number, a.carried_from_id) for a in carried) == [(1, "a-1"), (4, "a-4")]
+    assert notices["annotations_carried"] == 2
+    event = events_of(world, "document.version")[-1]
+    assert event.payload["version_id"] == v2.id and event.payload["number"] == 2
+
+
+def test_annotations_follow_a_page_that_moved(app, world, tmp_path):
+    document, v1, _ = upload(world, tmp_path, samples.vietnamese(2))
+    db.session.add(Annotation(id="moved", version_id=v1.id, page_number=2,
+                              participant_id=world.reader.id, kind=AnnotationKind.NOTE, data={}))
+    db.session.commit()
+    import pymupdf
+
+    doc = pymupdf.open(stream=samples.vietnamese(2), filetype="pdf")
+    doc.insert_page(0, text="Trang bìa mới")
+    _document, v2, _ = documents.add_version(world.staff, document.id,
+                                             upload_file(tmp_path, doc.tobytes()))
+    db.session.commit()
+    moved = db.session.scalars(select(Annotation).where(Annotation.version_id == v2.id)).one()
+    assert moved.page_number == 3
+
+
+def test_named_documents_are_invisible_to_delegates_not_named(app, world, tmp_path):
+    document, _v, _ = upload(world, tmp_path, samples.vietnamese(1), access=DocumentAccess.NAMED,
+                             readers=[world.reader.id])
+    reader, other = world.device(world.reader), world.device(world.other)
+    assert [d.id for d, _r in document_access.visible_documents(reader, world.meeting)] == [document.id]
+    assert document_access.visible_documents(other, world.meeting) == []
+    with pytest.raises(NotFound):
+        page_images.page_text(other, document.id, 1, 1)
+    assert "Trang 1" in page_images.page_text(reader, document.id, 1, 1)
+    audiences = {e.audience for e in events_of(world, "document.added")}
+    assert audiences == {"staff", f"participant:{world.reader.id}"}
+
+
+def test_staff_only_documents_reach_chair_and_secretary_only(app, world, tmp_path):
+    document, _v, _ = upload(world, tmp_path, samples.vietnamese(1), access=DocumentAccess.STAFF)
+    assert document_access.visible_documents(world.device(world.reader), world.meeting) == []
+    chair_view = document_access.visible_documents(world.device(world.chair), world.meeting)
+    assert [(d.id, r.pdf) for d, r in chair_view] == [(document.id, True)]
+
+
+def test_confidential_documents_give_delegates_watermarked_images_only(app, world, tmp_path):
+    document, _v, _ = upload(world, tmp_path, samples.vietnamese(1), confidential=True)
+    reader = world.device(world.reader)
+    with pytest.raises(Forbidden):
+        page_images.pdf_file(reader, document.id, 1)
+    with pytest.raises(Forbidden):
+        page_images.page_text(reader, document.id, 1, 1)
+    plan = page_images.plan_page(reader, document.id, 1, 1, "large", "png")
+    assert plan.right.watermark and plan.etag is None
+    assert "Nguyễn Thị Hường" in plan.right.reader
+    staff_plan = page_images.plan_page(world.staff, document.id, 1, 1, "large", "png")
+    assert page_images.page_bytes(plan) != page_images.page_bytes(staff_plan)
+
+
+def test_update_changes_access_and_readers_and_validates_them(app, world, tmp_path):
+    document, _v, _ = upload(world, tmp_path, samples.vietnamese(1))
+    documents.update_document(world.staff, document.id, DocumentUpdate(
+        access=DocumentAccess.NAMED, readers=[world.other.id], title="Tờ trình số 5"))
+    db.session.commit()
+    assert [r.participant_id for r in document.readers] == [world.other.id]
+    with pytest.raises(InvalidInput):
+        documents.update_document(world.staff, document.id, DocumentUpdate(readers=[999_999]))
+    db.session.rollback()
+    with pytest.raises(Forbidden):
+        documents.update_document(world.device(world.chair), document.id, DocumentUpdate(title="x"))
+
+
+def test_present_and_push_publish_events_for_the_room(app, world, tmp_path):
+    document, version, _ = upload(world, tmp_path, samples.vietnamese(3))
+    documents.present(world.device(world.chair), world.meeting.id, version.id, 2)
+    documents.push(world.staff, world.meeting.id, document.id)
+    db.session.commit()
+    assert (world.meeting.presented_version_id, world.meeting.presented_page) == (version.id, 2)
+    assert events_of(world, "document.presented")[-1].payload["page"] == 2
+    assert events_of(world, "document.pushed")[-1].payload["document_id"] == document.id
+    with pytest.raises(Forbidden):
+        documents.present(world.device(world.reader), world.meeting.id, version.id, 1)
+    with pytest.raises(InvalidInput):
+        documents.present(world.staff, world.meeting.id, version.id, 4)
+    secret, secret_version, _ = upload(world, tmp_path, samples.vietnamese(1), access=DocumentAccess.STAFF)
+    with pytest.raises(Conflict):
+        documents.present(world.staff, world.meeting.id, secret_version.id, 1)
+
+
+def test_delete_removes_the_document_but_keeps_a_blob_another_uses(app, world, tmp_path):
+    data = samples.vietnamese(1)
+    first, version, _ = upload(world, tmp_path, data)
+    upload(world, tmp_path, data)
+    documents.delete_document(world.staff, first.id)
+    db.session.commit()
+    assert db.session.get(Document, first.id) is None
+    assert storage.blob_path(version.blob_sha256).exists()
+    assert events_of(world, "document.removed")[-1].payload == {"document_id": first.id}
