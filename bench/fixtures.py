@@ -22,16 +22,20 @@ class SeededMeeting:
     chair_token: str
     projector_token: str
     database_url: str
+    poll_id: int | None = None
 
 
-def seed_meeting(data_dir: Path, tablets: int) -> SeededMeeting:
-    """A published, open meeting with ``tablets`` delegates, each with a paired tablet."""
+def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> SeededMeeting:
+    """A published, open meeting with ``tablets`` present delegates, each with a paired
+    tablet, and optionally a draft yes/no/abstain poll of ``poll_kind``."""
     from server import create_app
     from server.extensions import db
     from server.models import (
-        AgendaItem, Base, Device, DeviceKind, Meeting, MeetingRole, MeetingStatus, Participant,
-        SessionState, utcnow,
+        AgendaItem, AttendanceStatus, Base, Device, DeviceKind, Meeting, MeetingRole,
+        MeetingStatus, Participant, PollKind, SessionState, utcnow,
     )
+    from server.services import voting
+    from server.services.actors import Actor
     from server.services.tokens import new_token, token_digest
 
     database_url = f"sqlite:///{data_dir / 'bench.db'}"
@@ -46,10 +50,12 @@ def seed_meeting(data_dir: Path, tablets: int) -> SeededMeeting:
         items = [AgendaItem(meeting_id=meeting.id, position=i, title=f"Mục {i + 1}")
                  for i in range(3)]
         db.session.add_all(items)
-        chair = Participant(meeting_id=meeting.id, full_name="Chủ tọa", role=MeetingRole.CHAIR)
+        present = {"attendance": AttendanceStatus.PRESENT, "checked_in_at": utcnow()}
+        chair = Participant(meeting_id=meeting.id, full_name="Chủ tọa", role=MeetingRole.CHAIR,
+                            **present)
         db.session.add(chair)
         participants = [Participant(meeting_id=meeting.id, full_name=f"Đại biểu {n}",
-                                    role=MeetingRole.DELEGATE, weight=Decimal(1))
+                                    role=MeetingRole.DELEGATE, weight=Decimal(1), **present)
                         for n in range(tablets)]
         db.session.add_all(participants)
         db.session.flush()
@@ -63,9 +69,15 @@ def seed_meeting(data_dir: Path, tablets: int) -> SeededMeeting:
         tokens = [device(p.id) for p in participants]
         chair_token = device(chair.id)
         projector_token = device(None, DeviceKind.PROJECTOR)
+        poll_id = None
+        if poll_kind:
+            poll = voting.create_poll(Actor.system(), meeting.id, {
+                "motion": "Thông qua Nghị quyết về dự toán ngân sách năm 2027",
+                "kind": PollKind(poll_kind), "agenda_item_id": items[0].id})
+            poll_id = poll.id
         db.session.commit()
         result = SeededMeeting(meeting.id, [i.id for i in items], tokens, chair_token,
-                               projector_token, database_url)
+                               projector_token, database_url, poll_id)
         db.session.remove()
     return result
 

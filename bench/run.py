@@ -258,8 +258,88 @@ def scenario_reconnect(counts, mode, rounds, gap, processes) -> dict:
             "results": [{**r, "missing": r["lost"] + r["not_synced"]} for r in data]}
 
 
+def run_vote_burst(tablets: int, mode: str, processes: int, window: float, kind: str) -> dict:
+    """N ballots within about ``window`` seconds, then close and publish; the tally is timed
+    on a projector connection."""
+    import threading
+
+    import sqlalchemy as sa
+
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+        data = Path(tmp)
+        seeded = seed_meeting(data, tablets, poll_kind=kind)
+        server = start_hemicycle(data, seeded.database_url, mode)
+        fleet = TabletFleet(server.url, [{"token": t} for t in seeded.tablet_tokens], processes,
+                            meeting_id=seeded.meeting_id)
+        chair = socketio.Client()
+        projector = socketio.Client()
+        tallied = threading.Event()
+        shown = {}
+
+        def on_projector_event(message):
+            if message.get("type") == "poll.published" and not tallied.is_set():
+                shown["at"] = time.perf_counter()
+                shown["payload"] = message.get("payload")
+                tallied.set()
+
+        projector.on("event", on_projector_event)
+        try:
+            fleet.wait_ready()
+            chair.connect(server.url, auth={"token": seeded.chair_token}, transports=["websocket"])
+            projector.connect(server.url, auth={"token": seeded.projector_token},
+                              transports=["websocket"])
+            command = {"meeting_id": seeded.meeting_id, "poll_id": seeded.poll_id}
+            ack = chair.call("poll.open", command, timeout=30)
+            if not ack.get("ok"):
+                raise RuntimeError(f"poll.open refused: {ack}")
+            started = time.perf_counter()
+            votes = fleet.cast(seeded.poll_id, window)
+            burst_s = time.perf_counter() - started
+            closing = time.perf_counter()
+            for name in ("poll.close", "poll.publish"):
+                ack = chair.call(name, command, timeout=30)
+                if not ack.get("ok"):
+                    raise RuntimeError(f"{name} refused: {ack}")
+            tallied.wait(30)
+            close_to_tally_ms = (shown["at"] - closing) * 1000 if "at" in shown else float("nan")
+            engine = sa.create_engine(seeded.database_url)
+            with engine.connect() as connection:
+                stored = connection.execute(sa.text("SELECT count(*) FROM ballot WHERE poll_id = :p"),
+                                            {"p": seeded.poll_id}).scalar_one()
+            engine.dispose()
+            acked = [v for v in votes if v[1]]
+            latencies = [v[0] for v in acked]
+            return {"tablets": tablets, "kind": kind, "acked": len(acked), "stored": stored,
+                    "lost": len(acked) - stored if stored <= len(acked) else 0,
+                    "refused": len(votes) - len(acked),
+                    "ack_p50_ms": percentile(latencies, 50), "ack_p99_ms": percentile(latencies, 99),
+                    "ballots_per_s": round(len(acked) / burst_s, 1),
+                    "close_to_tally_ms": close_to_tally_ms}
+        finally:
+            for client in (chair, projector):
+                if client.connected:
+                    client.disconnect()
+            fleet.stop()
+            server.stop()
+
+
+def scenario_votes(counts, mode, rounds, gap, processes) -> dict:
+    rows, data = [], []
+    for n in counts:
+        for kind in ("named", "secret"):
+            result = run_vote_burst(n, mode, processes, window=1.0, kind=kind)
+            rows.append([n, kind, result["acked"], result["stored"], result["refused"],
+                         result["ack_p50_ms"], result["ack_p99_ms"], result["ballots_per_s"],
+                         result["close_to_tally_ms"]])
+            data.append({**result, "missing": result["lost"] + result["refused"]})
+    print(f"\n### Vote burst: N ballots in about one second ({mode})\n")
+    print(table(["tablets", "poll", "acked", "stored", "refused", "ack p50 ms", "ack p99 ms",
+                 "ballots/s", "close to tally on projector ms"], rows))
+    return {"scenario": "votes", "mode": mode, "results": data}
+
+
 SCENARIOS = {"fanout": scenario_fanout, "memory": scenario_memory, "modes": scenario_modes,
-             "reconnect": scenario_reconnect}
+             "reconnect": scenario_reconnect, "votes": scenario_votes}
 
 
 def main(argv=None) -> int:

@@ -76,12 +76,38 @@ async def _run(url: str, auths: list, conn, event_names, meeting_id):
             conn.send(("results", [state.events for state in received]))
         elif command == "syncs":
             conn.send(("syncs", [state.syncs for state in received]))
+        elif isinstance(command, tuple) and command[0] == "cast":
+            _, poll_id, window = command
+            conn.send(("cast", await _cast_all(clients, meeting_id, poll_id, window)))
         elif command == "connected":
             conn.send(("connected", sum(1 for c in clients if c.connected)))
         elif command == "stop":
             await asyncio.gather(*[c.disconnect() for c in clients], return_exceptions=True)
             conn.send(("stopped", None))
             return
+
+
+async def _cast_all(clients, meeting_id, poll_id, window):
+    """Every tablet votes once, at a random moment within ``window`` seconds.
+
+    Returns (ack latency in ms, ok, ballot id, choice) per tablet."""
+    import random
+    import uuid
+
+    async def cast(client):
+        await asyncio.sleep(random.uniform(0, window))
+        ballot_id, choice = str(uuid.uuid4()), random.choice(["yes", "no", "abstain"])
+        started = time.perf_counter()
+        try:
+            ack = await client.call("ballot.cast", {"meeting_id": meeting_id, "poll_id": poll_id,
+                                                    "ballot_id": ballot_id, "choices": [choice]},
+                                    timeout=60)
+            ok = isinstance(ack, dict) and ack.get("ok") is True
+        except Exception:
+            ok = False
+        return ((time.perf_counter() - started) * 1000, ok, ballot_id, choice)
+
+    return await asyncio.gather(*[cast(c) for c in clients])
 
 
 def _worker(url, auths, conn, event_names, meeting_id):
@@ -122,6 +148,11 @@ class TabletFleet:
 
     def results(self) -> list[list[tuple[float, int]]]:
         return [times for batch in self._ask("results") for times in batch]
+
+    def cast(self, poll_id: int, window: float) -> list[tuple[float, bool, str, str]]:
+        for pipe in self.pipes:
+            pipe.send(("cast", poll_id, window))
+        return [vote for pipe in self.pipes for vote in pipe.recv()[1]]
 
     def syncs(self) -> list[list[tuple[float, int]]]:
         return [syncs for batch in self._ask("syncs") for syncs in batch]

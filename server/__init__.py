@@ -44,6 +44,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
 
+    from server import security
+
+    security.init_app(app)
+
     from server.api import init_app as init_api
     from server.web import init_app as init_web
 

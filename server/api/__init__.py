@@ -9,7 +9,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     # One module per resource; each adds its views to ``bp``.
     from server.api import (  # noqa: F401
-        agenda, auth, devices, documents, meetings, participants, polls, session, users,
+        agenda, archive, auth, devices, documents, meetings, minutes, participants, polls,
+        session, users,
     )
     # Imported by its full name: `annotations` in this package is the __future__ feature.
     import server.api.annotations  # noqa: F401

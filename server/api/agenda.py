@@ -6,7 +6,9 @@ from server.api.meetings import PREPARERS, respond
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.extensions import db
-from server.schemas.meetings import AgendaItemCreate, AgendaItemUpdate, AgendaMove, AgendaOut
+from server.schemas.meetings import (
+    AgendaItemCreate, AgendaItemUpdate, AgendaMove, AgendaOrder, AgendaOut,
+)
 from server.services import agenda
 from server.services.access import Permission, get_meeting
 
@@ -36,8 +38,8 @@ def add_agenda_item(meeting_id: int, body: AgendaItemCreate):
 
 @bp.put("/meetings/<int:meeting_id>/agenda")
 @endpoint("Reorder the whole agenda: a tree naming every item exactly once", tag="agenda",
-          body=agenda.AgendaOrder, response=AgendaOut, errors=(404,), auth=CHANGES)
-def reorder_agenda(meeting_id: int, body: agenda.AgendaOrder):
+          body=AgendaOrder, response=AgendaOut, errors=(404,), auth=CHANGES)
+def reorder_agenda(meeting_id: int, body: AgendaOrder):
     agenda.reorder(meeting_id, current_actor(), body)
     db.session.commit()
     return respond(_tree(meeting_id))

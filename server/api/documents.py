@@ -1,10 +1,6 @@
 """REST endpoints: meeting documents, their versions and pages; push and present."""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 from flask import Response, request, send_file
 from pydantic import ValidationError
 
@@ -18,9 +14,9 @@ from server.schemas.documents import (
     DocumentOut, DocumentUpdate, DocumentUpload, DocumentUploadForm, PageQuery, PageTextOut,
     PresentedOut, PresentIn, PushedOut, PushIn, UploadNotices, UploadOut, VersionUploadForm,
 )
-from server.services import document_access, documents, page_images, storage
+from server.services import document_access, documents, page_images
 from server.services.access import Permission, get_meeting
-from server.services.document_ingest import Upload
+from server.services.document_ingest import Upload, save_upload
 
 PREPARERS = "secretaries and admins (Permission.PREPARE), until the meeting is sealed"
 READERS = ("participants the document is addressed to and staff; confidential documents only "
@@ -42,10 +38,7 @@ def _saved_upload() -> Upload:
     file = request.files.get("file")
     if file is None or not file.filename:
         raise InvalidInput("Attach the file in the `file` field.", fields={"file": "required"})
-    fd, path = tempfile.mkstemp(dir=storage.temp_dir(), prefix="upload-")
-    os.close(fd)
-    file.save(path)
-    return Upload(path=Path(path), filename=file.filename)
+    return save_upload(file)
 
 
 def _form(model):

@@ -45,7 +45,10 @@ def endpoint(summary: str, *, tag: str, body=None, query=None, response=None, st
         def wrapper(*args, **kwargs):
             try:
                 if body is not None and content_type == "application/json":
-                    data = request.get_json(silent=True)
+                    try:
+                        data = request.get_json(silent=True)
+                    except RecursionError:  # absurdly deep nesting: bad input, not a crash
+                        data = None
                     if data is None:
                         raise InvalidInput("The request body must be a JSON object.",
                                            code="invalid_json")

@@ -26,6 +26,9 @@ def verify_command(pdf_file: Path, trust_file: Path | None) -> None:
 
     trust = [trust_file.read_bytes()] if trust_file else None
     result = verify_pdf(pdf_file.read_bytes(), trust)
+    if result.error:
+        click.echo(f"FAIL: {result.error}", err=True)
+        sys.exit(1)
     for sig in result.signatures:
         state = "OK" if sig.ok else "FAIL"
         trusted = "trusted" if sig.trusted else "not trusted" + ("" if trust else " (no --trust)")

@@ -31,8 +31,10 @@ def raise_file_limit(minimum: int = MIN_FILE_DESCRIPTORS) -> int:
 
 def run_server(app, host: str, port: int) -> None:
     from server.extensions import socketio
+    from server.realtime import server_starting
 
     limit = raise_file_limit()
+    server_starting(app)
     mode = app.config["ASYNC_MODE"]
     click.echo(f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)")
     sys.stdout.flush()

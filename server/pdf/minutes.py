@@ -57,13 +57,15 @@ def _e(value) -> str:
 def _header(s: dict, lang: str, L: dict) -> str:
     m = s["meeting"]
     when = local(m.get("opened_at") or m.get("starts_at"), m["timezone"])
-    reference = m.get("reference") or "&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;/BB"
+    # An unnumbered record leaves the number blank for the clerk, as on paper.
+    reference = _e(m["reference"]) if m.get("reference") else "&nbsp;" * 8 + "/BB"
+    locality = m.get("locality") or m.get("place") or ""
     return f"""
 <table class="head"><tr>
-<td class="center head left"><b>{_e(m['body']).upper()}</b><br>{L['number']} {reference if not m.get('reference') else _e(reference)}</td>
+<td class="center head left"><b>{_e(m['body']).upper()}</b><br>{L['number']} {reference}</td>
 <td class="center head right-col"><b>{L['motto1']}</b><br><b><u>{L['motto2']}</u></b></td>
 </tr></table>
-<p class="right"><i>{_e(place_and_date(m.get('locality') or m.get('place') or '', when, lang))}</i></p>
+<p class="right"><i>{_e(place_and_date(locality, when, lang))}</i></p>
 <h1>{L['title']}</h1><p class="center"><b>{_e(m['title'])}</b></p>"""
 
 
@@ -94,12 +96,16 @@ def _general(s: dict, lang: str, L: dict) -> str:
 
 def _poll(poll: dict, L: dict) -> str:
     kind = L["secret"] if poll["kind"] == "secret" else L["named"]
+    def figure(value) -> str:
+        return _e("-" if value is None else value)
+
     rows = "".join(
-        f"<tr><td>{_e(o['label'])}</td><td class='right'>{_e(o['count'] if o['count'] is not None else '-')}</td>"
-        f"<td class='right'>{_e(o['weight'] if o['weight'] is not None else '-')}</td></tr>"
-        for o in poll["options"])
+        f"<tr><td>{_e(o['label'])}</td><td class='right'>{figure(o['count'])}</td>"
+        f"<td class='right'>{figure(o['weight'])}</td></tr>" for o in poll["options"])
     if poll["status"] == "cancelled":
         outcome = L["cancelled"]
+    elif poll.get("outcome") in ("no_quorum", "tie"):
+        outcome = L[poll["outcome"]]
     elif poll["passed"] is None:
         outcome = ""
     else:
@@ -120,6 +126,16 @@ def _poll(poll: dict, L: dict) -> str:
     return "".join(parts)
 
 
+def _speaker(speech: dict, tz: str) -> str:
+    """"+ Name, position (08:40, 3:20)": when they began, how long they spoke."""
+    who = _e(speech["name"]) + (f", {_e(speech['position'])}" if speech.get("position") else "")
+    started = local(speech.get("started_at"), tz)
+    when = [started.strftime("%H:%M")] if started else []
+    if speech.get("seconds") is not None:
+        when.append(duration(speech["seconds"]))
+    return f"<p>+ {who}{' (' + ', '.join(when) + ')' if when else ''}</p>"
+
+
 def _record(block: dict, lang: str, tz: str, L: dict) -> str:
     """Documents, speakers, polls of one agenda item (or of the general business)."""
     parts = []
@@ -130,11 +146,7 @@ def _record(block: dict, lang: str, tz: str, L: dict) -> str:
             for d in block["documents"])
         parts.append(f"<p><i>{L['documents']}:</i></p>{docs}")
     if block.get("speakers"):
-        speakers = "".join(
-            f"<p>+ {_e(sp['name'])}{', ' + _e(sp['position']) if sp.get('position') else ''}"
-            f" ({(local(sp['started_at'], tz) or '').strftime('%H:%M') if sp.get('started_at') else ''}"
-            f"{', ' + duration(sp.get('seconds')) if sp.get('seconds') is not None else ''})</p>"
-            for sp in block["speakers"])
+        speakers = "".join(_speaker(sp, tz) for sp in block["speakers"])
         parts.append(f"<p><i>{L['speakers']}:</i></p>{speakers}")
     parts.extend(_poll(poll, L) for poll in block.get("polls", []))
     return "".join(parts)
@@ -147,7 +159,8 @@ def _content(s: dict, free_text: str, lang: str, L: dict) -> str:
         parts.append(_paragraphs(s["opening"]))
     for item in s["items"]:
         indent = 14 * item.get("level", 0)
-        parts.append(f"<h3 style='margin-left: {indent}pt'>{_e(item['number'])}. {_e(item['title'])}</h3>")
+        parts.append(f"<h3 style='margin-left: {indent}pt'>"
+                     f"{_e(item['number'])}. {_e(item['title'])}</h3>")
         if item.get("presenter"):
             parts.append(f"<p>{L['presenter']}: {_e(item['presenter'])}</p>")
         parts.append(_record(item, lang, tz, L))

@@ -21,7 +21,8 @@ LABELS = {
         "poll": "Biểu quyết", "secret": "bỏ phiếu kín", "named": "biểu quyết công khai",
         "option": "Phương án", "count": "Số phiếu", "weight": "Trọng số",
         "cast": "Tổng số phiếu", "passed": "Kết quả: THÔNG QUA", "failed": "Kết quả: KHÔNG THÔNG QUA",
-        "cancelled": "Kết quả: đã hủy", "elected": "Trúng cử", "decision": "Kết luận",
+        "cancelled": "Kết quả: đã hủy", "no_quorum": "Kết quả: không đủ túc số, không thông qua",
+        "tie": "Kết quả: số phiếu ngang nhau, chưa có người trúng cử", "elected": "Trúng cử", "decision": "Kết luận",
         "notes": "Ghi chú", "other": "Các nội dung khác", "general": "Nội dung chung",
         "adjourned": "Cuộc họp kết thúc lúc", "audit": "Mã kiểm chứng nhật ký (audit chain head) "
         "tại thời điểm hoàn thiện biên bản:",
@@ -46,7 +47,8 @@ LABELS = {
         "poll": "Vote", "secret": "secret ballot", "named": "named vote",
         "option": "Option", "count": "Votes", "weight": "Weight",
         "cast": "Votes cast", "passed": "Result: ADOPTED", "failed": "Result: NOT ADOPTED",
-        "cancelled": "Result: cancelled", "elected": "Elected", "decision": "Decision",
+        "cancelled": "Result: cancelled", "no_quorum": "Result: no quorum, not adopted",
+        "tie": "Result: tied, nobody elected", "elected": "Elected", "decision": "Decision",
         "notes": "Notes", "other": "Other matters", "general": "General business",
         "adjourned": "The meeting was closed at", "audit": "Audit chain head when the minutes "
         "were finalised:",

@@ -70,10 +70,7 @@ class _Fonts:
 
 
 def _draw_qr(page: pymupdf.Page, text: str, rect: pymupdf.Rect) -> None:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-    code.add_data(text)
-    code.make(fit=True)
-    matrix = code.get_matrix()
+    matrix = qr_matrix(text)
     cell = rect.width / len(matrix)
     shape = page.new_shape()
     for y, row in enumerate(matrix):
@@ -89,6 +86,30 @@ def _draw_qr(page: pymupdf.Page, text: str, rect: pymupdf.Rect) -> None:
                                          rect.x0 + x * cell, rect.y0 + (y + 1) * cell))
     shape.finish(color=None, fill=BLACK, width=0)
     shape.commit()
+
+
+def card_rect(index: int) -> pymupdf.Rect:
+    """Where the ``index``-th card of a page sits (row by row)."""
+    width = (A4.width - 2 * MARGIN) / COLUMNS
+    height = (A4.height - 2 * MARGIN - 24) / ROWS
+    column, row = index % COLUMNS, index // COLUMNS
+    x0, y0 = MARGIN + column * width, MARGIN + 24 + row * height
+    return pymupdf.Rect(x0, y0, x0 + width, y0 + height)
+
+
+def qr_rect(card: pymupdf.Rect) -> pymupdf.Rect:
+    """The QR code's square in a card: bottom left, under the name."""
+    inner = card + (10, 10, -10, -10)
+    size = min(QR_SIZE, inner.height - 50)
+    return pymupdf.Rect(inner.x0, inner.y1 - size, inner.x0 + size, inner.y1)
+
+
+def qr_matrix(text: str) -> list[list[bool]]:
+    """The modules of the QR code drawn for ``text`` (quiet zone included)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    return code.get_matrix()
 
 
 def _fit(page, rect, text, fontname, fontsize, color=BLACK, align=0, min_size=7.0) -> None:
@@ -115,8 +136,7 @@ def _card(page, box: pymupdf.Rect, card: PairingCard, meeting_title: str, labels
     if card.detail:
         _fit(page, pymupdf.Rect(inner.x0, inner.y0 + 34, inner.x1, inner.y0 + 47),
              fonts.text(card.detail), regular, 9, GREY)
-    size = min(QR_SIZE, inner.y1 - inner.y0 - 50)
-    qr = pymupdf.Rect(inner.x0, inner.y1 - size, inner.x0 + size, inner.y1)
+    qr = qr_rect(box)
     _draw_qr(page, card.link, qr)
     right = pymupdf.Rect(qr.x1 + 8, qr.y0, inner.x1, inner.y1)
     _fit(page, pymupdf.Rect(right.x0, right.y0, right.x1, right.y0 + 30),
@@ -140,8 +160,6 @@ def render_pairing_sheet(meeting_title: str, cards: list[PairingCard], *,
     document.set_metadata({"title": fonts.text(f"{labels.heading} — {meeting_title}"),
                            "creator": "Hemicycle"})
     per_page = COLUMNS * ROWS
-    width = (A4.width - 2 * MARGIN) / COLUMNS
-    height = (A4.height - 2 * MARGIN - 24) / ROWS
     pages = [cards[i:i + per_page] for i in range(0, len(cards), per_page)] or [[]]
     for number, chunk in enumerate(pages, start=1):
         page = document.new_page(width=A4.width, height=A4.height)
@@ -150,11 +168,8 @@ def render_pairing_sheet(meeting_title: str, cards: list[PairingCard], *,
         _fit(page, pymupdf.Rect(MARGIN, MARGIN - 6, A4.width - MARGIN, MARGIN + 18),
              fonts.text(heading), faces[1], 11)
         for index, card in enumerate(chunk):
-            column, row = index % COLUMNS, index // COLUMNS
-            x0 = MARGIN + column * width
-            y0 = MARGIN + 24 + row * height
-            _card(page, pymupdf.Rect(x0, y0, x0 + width, y0 + height), card, meeting_title,
-                  labels, fonts, faces, format_time(card.expires_at))
+            _card(page, card_rect(index), card, meeting_title, labels, fonts, faces,
+                  format_time(card.expires_at))
     data = document.tobytes(garbage=3, deflate=True)
     document.close()
     return data

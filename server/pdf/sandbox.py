@@ -116,7 +116,7 @@ def _inspect(request: dict) -> dict:
     if first:
         doc = pymupdf.open(stored, filetype="pdf")
         render.render_into_cache(doc, Path(request["data_dir"]), result["sha256"], first,
-                                 list(render.SIZES))
+                                 render.ALL_VARIANTS)
     result["pages_rendered"] = len(first)
     return result
 
@@ -129,8 +129,9 @@ def _render(request: dict) -> dict:
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
     doc = pymupdf.open(request["path"], filetype="pdf")
+    variants = [tuple(variant) for variant in request["variants"]]
     failed = render.render_into_cache(
-        doc, Path(request["data_dir"]), request["sha256"], request["pages"], request["sizes"],
+        doc, Path(request["data_dir"]), request["sha256"], request["pages"], variants,
         progress=lambda number: _emit({"progress": number}),
     )
     return {"failed": failed}

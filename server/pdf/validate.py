@@ -21,6 +21,7 @@ It also computes each page's size, text and content hash (see
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,24 +32,29 @@ POINTS_PER_METRE = 72 / 0.0254
 
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = 100 * 1024 * 1024
+    max_bytes: int = 64 * 1024 * 1024  # as MAX_CONTENT_LENGTH
     max_pages: int = 2000
     max_page_side_pt: float = 5 * POINTS_PER_METRE  # 5 m
     min_page_side_pt: float = 10.0  # 3.5 mm; MuPDF turns broken boxes into 1 × 1 pt
     max_image_pixels: int = 100_000_000  # a 600 dpi A3 scan is 70 Mpx
     max_content_bytes: int = 64 * 1024 * 1024  # decompressed content streams of one page
-    max_text_chars: int = 200_000  # per page, for search
+    max_text_chars: int = 100_000  # per page, for search
+    max_total_text_chars: int = 10_000_000  # per document
     memory_mb: int = 1536
     cpu_seconds: int = 120
     wall_seconds: int = 180
 
     @classmethod
     def from_config(cls, config) -> "Limits":
+        """``DOCUMENT_MAX_PAGES`` etc. from the Flask config, else ``HEMICYCLE_DOCUMENT_*``
+        environment variables, else the defaults above."""
         values = {}
-        for name in cls.__dataclass_fields__:
+        for name, spec in cls.__dataclass_fields__.items():
             key = f"DOCUMENT_{name.upper()}"
             if key in config:
                 values[name] = config[key]
+            elif os.environ.get(f"HEMICYCLE_{key}"):
+                values[name] = type(spec.default)(os.environ[f"HEMICYCLE_{key}"])
         return cls(**values)
 
     def as_dict(self) -> dict:
@@ -186,6 +192,7 @@ def inspect(path: Path, out_path: Path, limits: Limits) -> dict:
     repaired = bool(doc.is_repaired)
     javascript_removed = neutralise_active_content(doc)
     pages = []
+    text_budget = limits.max_total_text_chars
     for page in doc:
         _check_page(doc, page, limits)
         if repaired:
@@ -196,8 +203,9 @@ def inspect(path: Path, out_path: Path, limits: Limits) -> dict:
             "width_pt": round(page.rect.width, 2),
             "height_pt": round(page.rect.height, 2),
             "content_sha256": page_content_hash(doc, page, words),
-            "text": textpage.extractText()[: limits.max_text_chars],
+            "text": textpage.extractText()[: min(limits.max_text_chars, text_budget)],
         })
+        text_budget -= len(pages[-1]["text"])
     rewritten = bool(repaired or javascript_removed)
     if rewritten:
         doc.save(out_path, garbage=1)

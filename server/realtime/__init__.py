@@ -10,7 +10,8 @@ from server.extensions import socketio
 
 
 def init_app(app: Flask) -> None:
-    from server.realtime import broadcast, handlers  # noqa: F401  (broadcast registers itself)
+    # broadcast and voting register themselves on import
+    from server.realtime import broadcast, handlers, voting  # noqa: F401
 
     socketio.init_app(
         app,
@@ -22,3 +23,27 @@ def init_app(app: Flask) -> None:
     )
     # The server object is new with every init_app, so handlers are added to it each time.
     handlers.register(socketio)
+
+
+def server_starting(app: Flask) -> None:
+    """Forget connections a previous run of a lone server left counted (a crash records none).
+
+    With a message queue other workers may hold connections, so counts are left alone.
+    """
+    if app.config.get("REDIS_URL"):
+        return
+    import logging
+
+    from sqlalchemy import update
+    from sqlalchemy.exc import DBAPIError
+
+    from server.extensions import db
+    from server.models import Device
+
+    with app.app_context():
+        try:
+            db.session.execute(update(Device).where(Device.connections != 0).values(connections=0))
+            db.session.commit()
+        except DBAPIError as exc:  # no schema yet: requests will say so; starting is still fine
+            db.session.rollback()
+            logging.getLogger(__name__).warning("could not reset tablet presence: %s", exc)

@@ -5,9 +5,9 @@ commit that makes it real. With a message queue (Redis) the emit reaches
 clients connected to every worker.
 
 Revisions are per meeting and some events are for staff or one participant
-only. So that every client sees every revision, clients outside the audience
-get a bare ``revision`` tick instead of the event; a client that sees a
-revision jump knows it missed something and syncs.
+only. So that every client learns of every revision, clients outside the
+audience get a ``revision`` tick instead of the event (gathered, see ticks.py);
+a client left with a revision gap it cannot fill knows it missed something and syncs.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import logging
 
 from server.extensions import socketio
 from server.models import MeetingEvent
-from server.realtime import context
+from server.realtime import context, ticks
 from server.realtime.sync import event_message
 from server.services import events
 
@@ -42,15 +42,26 @@ def broadcast(committed: list[MeetingEvent]) -> None:
             log.error("event %s of meeting %s has audience %r; sent to nobody",
                       event.revision, event.meeting_id, event.audience)
             room = None
+        if event.audience == "all":
+            ticks.flush(event.meeting_id)  # the revisions before it go first
         if room is not None:
             socketio.emit("event", event_message(event), to=room)
         if event.audience != "all":
-            # Sent after the event itself, so members of the audience see the
+            # Queued after the event itself, so members of the audience see the
             # revision already applied and ignore the tick.
-            socketio.emit("revision", {"meeting_id": event.meeting_id, "revision": event.revision},
-                          to=context.meeting_room(event.meeting_id))
+            ticks.queue(event.meeting_id, event.revision)
         if event.type == "device.revoked":
             cut_off_device(event.payload.get("device_id"))
+
+
+def presence(connection: context.ConnectionContext, online: bool) -> None:
+    """Tell staff a tablet came online or went offline (not a revisioned event: see attendance)."""
+    if connection.participant_id is None:
+        return
+    socketio.emit("presence", {"meeting_id": connection.meeting_id,
+                               "device_id": connection.device_id,
+                               "participant_id": connection.participant_id, "online": online},
+                  to=context.staff_room(connection.meeting_id))
 
 
 def cut_off_device(device_id: int | None) -> None:
@@ -64,11 +75,7 @@ def cut_off_device(device_id: int | None) -> None:
     room = context.device_room(device_id)
     socketio.emit("revoked", {"device_id": device_id}, to=room)
     server = socketio.server
-    try:
-        sids = [sid for sid, _ in server.manager.get_participants("/", room)]
-    except KeyError:
-        sids = []
-    for sid in sids:
+    for sid in [sid for sid, _ in server.manager.get_participants("/", room)]:
         server.disconnect(sid)
 
 

@@ -22,6 +22,7 @@ from server.errors import (
 )
 from server.extensions import db, socketio
 from server.models import Device, Meeting, User
+from server.realtime import broadcast
 from server.realtime import context as contexts
 from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
@@ -48,8 +49,10 @@ def on_connect(auth=None):
             join_room(room)
         contexts.register(context)
         if context.kind == "device":
-            attendance.tablet_connected(db.session.get(Device, context.device_id))
+            came_online = attendance.tablet_connected(db.session.get(Device, context.device_id))
             db.session.commit()
+            if came_online:
+                broadcast.presence(context, online=True)
     except HemicycleError as exc:
         db.session.rollback()
         raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
@@ -103,8 +106,10 @@ def on_disconnect(*_reason):
     try:
         device = db.session.get(Device, context.device_id)
         if device is not None:
-            attendance.tablet_disconnected(device)
+            went_offline = attendance.tablet_disconnected(device)
             db.session.commit()
+            if went_offline:
+                broadcast.presence(context, online=False)
     except Exception:
         db.session.rollback()
         log.exception("socket disconnect bookkeeping failed")

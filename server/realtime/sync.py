@@ -32,7 +32,10 @@ def event_message(event: MeetingEvent) -> dict:
 
 
 def catch_up(context: ConnectionContext, since_revision: int | None) -> dict:
-    """``{"mode": "events", "revision", "events"}`` or ``{"mode": "snapshot", "revision", "snapshot"}``."""
+    """``{"mode": "events", "revision", "events"}`` or ``{"mode": "snapshot", "revision", "snapshot"}``.
+
+    Staff answers also carry ``online``: the participants whose tablets are connected.
+    """
     meeting_id = context.meeting_id
     revision = db.session.scalar(select(Meeting.revision).where(Meeting.id == meeting_id))
     if since_revision is not None and since_revision <= revision <= since_revision + MAX_REPLAY:
@@ -43,9 +46,15 @@ def catch_up(context: ConnectionContext, since_revision: int | None) -> dict:
             .order_by(MeetingEvent.revision)
         )
         events = [event_message(e) for e in rows if context.may_see(e.audience)]
-        return {"mode": "events", "revision": revision, "events": events}
-    meeting = db.session.get(Meeting, meeting_id)
-    return {"mode": "snapshot", "revision": revision, "snapshot": snapshot(meeting, context.staff)}
+        answer = {"mode": "events", "revision": revision, "events": events}
+    else:
+        meeting = db.session.get(Meeting, meeting_id)
+        answer = {"mode": "snapshot", "revision": revision,
+                  "snapshot": snapshot(meeting, context.staff)}
+    if context.staff:
+        # Presence is not revisioned: staff get the whole list with every sync.
+        answer["online"] = attendance.online_participants(meeting_id)
+    return answer
 
 
 def agenda_tree(meeting_id: int) -> list[dict]:
@@ -120,6 +129,4 @@ def snapshot(meeting: Meeting, staff: bool) -> dict:
         "participants": people,
         "poll": _open_poll(meeting.id),
     }
-    if staff:
-        state["online"] = attendance.online_participants(meeting.id)
     return state

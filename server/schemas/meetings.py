@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated
 
+from flask_babel import gettext as _
 from pydantic import (
     AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
     field_serializer, field_validator, model_validator,
@@ -22,6 +23,26 @@ MAX_AGENDA_DEPTH = 3  # "2.1.3" at most: deeper agendas are unreadable on a tabl
 MAX_PLANNED_MINUTES = 24 * 60
 MAX_WEIGHT = Decimal(1000)
 MAX_PROXY_LIMIT = 10
+
+
+def friendly_message(error: dict) -> str:
+    """One pydantic error in the user's language, for pages and CSV reports."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" or error.get("input", "") is None or (
+            kind == "string_too_short" and ctx.get("min_length") == 1):
+        return _("This field is required.")
+    if kind == "string_too_long":
+        return _("At most %(n)d characters.", n=ctx.get("max_length", 0))
+    if kind in ("int_parsing", "int_from_float", "decimal_parsing", "float_parsing",
+                "decimal_max_places", "decimal_max_digits"):
+        return _("Enter a number.")
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return _("The number is out of range.")
+    if kind in ("enum", "literal_error"):
+        return _("Choose one of the options.")
+    if kind == "string_pattern_mismatch":
+        return _("This value is not valid.")
+    return error["msg"]
 
 
 def text(max_length: int, min_length: int = 0):
@@ -131,6 +152,19 @@ class AgendaMove(Input):
 
     parent_id: int | None = Field(default=None, ge=1)
     position: int = Field(ge=0, le=10_000)
+
+
+class AgendaNode(Input):
+    """One item of a full ordering: its id and its children, in order."""
+
+    id: int = Field(ge=1)
+    children: list["AgendaNode"] = Field(default=[], max_length=1000)
+
+
+class AgendaOrder(Input):
+    """The whole agenda in its new order; every item exactly once."""
+
+    items: list[AgendaNode] = Field(max_length=1000)
 
 
 class AgendaItemOut(BaseModel):

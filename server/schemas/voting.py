@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from server.models import MajorityBase, MajorityRule, PollKind, PollOptionKind
 from server.schemas.meetings import Input
+from server.schemas.realtime import Command
 
 MAX_CANDIDATES = 100
 MAX_DURATION = 24 * 3600
@@ -20,10 +21,21 @@ MAX_DURATION = 24 * 3600
 Motion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Candidate = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 OptionKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Decision = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+
+
+def _random_uuid(value: uuid.UUID) -> uuid.UUID:
+    # The receipt's seal is keyed by this id: a guessable (time-based) one would weaken it.
+    if value.version != 4:
+        raise ValueError("must be a random (version 4) UUID")
+    return value
+
+
+BallotId = Annotated[uuid.UUID, AfterValidator(_random_uuid)]
 
 
 class PollFields(Input):
-    agenda_item_id: int | None = Field(default=None, ge=1)
+    agenda_item_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     kind: PollKind | None = None
     option_kind: PollOptionKind | None = None
     candidates: list[Candidate] | None = Field(default=None, max_length=MAX_CANDIDATES)
@@ -52,20 +64,14 @@ class PollUpdate(PollFields):
 
 
 class PublishIn(Input):
-    decision: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+    decision: Decision | None = None
 
 
 class BallotIn(Input):
-    ballot_id: uuid.UUID = Field(description="Chosen by the client; resend it to retry safely.")
+    ballot_id: BallotId = Field(description="Chosen by the client; resend it to retry safely.")
     choices: list[OptionKey] = Field(max_length=MAX_CANDIDATES)
-    on_behalf_of: int | None = Field(default=None, ge=1,
+    on_behalf_of: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                      description="The absent delegate whose proxy you hold.")
-
-    @model_validator(mode="after")
-    def _uuid_version(self):
-        if self.ballot_id.version != 4:
-            raise ValueError("ballot_id must be a random (version 4) UUID")
-        return self
 
 
 class Output(BaseModel):
@@ -128,7 +134,8 @@ class ProgressOut(Output):
     members: int
     members_weight: str
     present: int
-    not_voted: list[dict[str, Any]] | None = None
+    not_voted_count: int | None = None  # named polls
+    not_voted: list[dict[str, Any]] | None = None  # named polls (events: when 50 or fewer)
 
 
 class ResultOut(Output):
@@ -138,3 +145,20 @@ class ResultOut(Output):
     ballots: int
     totals: dict[str, Any]
     ballot_list: list[dict[str, Any]]
+
+
+# --- socket commands (server/realtime/voting.py) --------------------------------------------
+
+
+class PollCommand(Command):
+    poll_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class PollPublishCommand(PollCommand):
+    decision: Decision | None = None
+
+
+class BallotCommand(PollCommand):
+    ballot_id: BallotId
+    choices: list[OptionKey] = Field(max_length=MAX_CANDIDATES)
+    on_behalf_of: int | None = Field(default=None, ge=1, le=2**31 - 1)

@@ -11,31 +11,18 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask_babel import gettext as _
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from server.errors import InvalidInput, NotFound
 from server.extensions import db
 from server.models import AgendaItem, Meeting, MeetingStatus, Participant
 from server.schemas.meetings import (
-    MAX_AGENDA_DEPTH, AgendaItemCreate, AgendaItemOut, AgendaItemUpdate, AgendaMove, AgendaOut,
+    MAX_AGENDA_DEPTH, AgendaItemCreate, AgendaItemOut, AgendaItemUpdate, AgendaMove, AgendaNode,
+    AgendaOrder, AgendaOut,
 )
 from server.services import audit, events
-from server.services.access import Permission, get_meeting
 from server.services.actors import Actor
-
-
-class AgendaNode(BaseModel):
-    """One item of a full ordering: its id and its children, in order."""
-
-    id: int = Field(ge=1)
-    children: list["AgendaNode"] = []
-
-
-class AgendaOrder(BaseModel):
-    """The whole agenda in its new order; every item exactly once."""
-
-    items: list[AgendaNode] = Field(max_length=1000)
+from server.services.meetings import meeting_to_prepare
 
 
 def _items(meeting_id: int) -> list[AgendaItem]:
@@ -142,7 +129,7 @@ def _changed(meeting: Meeting, actor: Actor, action: str, item_id, payload: dict
 
 def add_item(meeting_id: int, actor: Actor | None, data: AgendaItemCreate) -> AgendaItem:
     """Add an item under ``parent_id`` at ``position`` (appended when none), at most 3 deep."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "agenda.item_add")
     items = _items(meeting.id)
     by_id = {i.id: i for i in items}
     parent = _parent(meeting, data.parent_id)
@@ -169,7 +156,7 @@ def add_item(meeting_id: int, actor: Actor | None, data: AgendaItemCreate) -> Ag
 def update_item(meeting_id: int, item_id: int, actor: Actor | None,
                 data: AgendaItemUpdate) -> AgendaItem:
     """Change the fields the client sent; ``null`` clears the presenter or planned time."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "agenda.item_update")
     item = _item(meeting, item_id)
     changes = {name: getattr(data, name) for name in data.model_fields_set}
     if "title" in changes and changes["title"] is None:
@@ -189,7 +176,7 @@ def update_item(meeting_id: int, item_id: int, actor: Actor | None,
 
 def delete_item(meeting_id: int, item_id: int, actor: Actor | None) -> None:
     """Delete the item and everything nested under it; siblings close the gap."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "agenda.item_delete")
     item = _item(meeting, item_id)
     items = _items(meeting.id)
     children = _children_map(items)
@@ -209,7 +196,7 @@ def delete_item(meeting_id: int, item_id: int, actor: Actor | None) -> None:
 
 def move_item(meeting_id: int, item_id: int, actor: Actor | None, move: AgendaMove) -> AgendaItem:
     """Put the item (with its children) under ``parent_id`` at ``position``."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "agenda.item_move")
     item = _item(meeting, item_id)
     items = _items(meeting.id)
     by_id = {i.id: i for i in items}
@@ -238,7 +225,7 @@ def move_item(meeting_id: int, item_id: int, actor: Actor | None, move: AgendaMo
 
 def reorder(meeting_id: int, actor: Actor | None, order: AgendaOrder) -> None:
     """Replace the whole ordering at once; the tree must name every item exactly once."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "agenda.reorder")
     by_id = {i.id: i for i in _items(meeting.id)}
     seen: list[int] = []
 

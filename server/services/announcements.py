@@ -6,9 +6,11 @@ Sending an empty message clears the one shown.
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from server.errors import InvalidInput
 from server.extensions import db
-from server.models import Meeting, utcnow
+from server.models import Meeting, MeetingEvent, utcnow
 from server.services import access, audit, events
 from server.services.access import Permission
 from server.services.actors import Actor
@@ -32,3 +34,13 @@ def announce(actor: Actor | None, meeting_id: int, text: str) -> dict:
     events.publish(meeting.id, "announcement", payload)
     db.session.flush()
     return payload
+
+
+def current(meeting_id: int) -> dict | None:
+    """The message on screens now (the last one sent, unless it was cleared), for pages that
+    start after it was sent: a snapshot does not carry it."""
+    payload = db.session.scalar(
+        select(MeetingEvent.payload).where(MeetingEvent.meeting_id == meeting_id,
+                                           MeetingEvent.type == "announcement")
+        .order_by(MeetingEvent.revision.desc()).limit(1))
+    return payload if payload and not payload.get("cleared") else None

@@ -10,14 +10,14 @@ the head the signed minutes state, without disclosing other meetings.
 """
 from __future__ import annotations
 
-import json
+import logging
 import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
 import bagit
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.errors import Conflict, NotFound
 from server.extensions import db
@@ -28,6 +28,8 @@ from server.services.archive_record import write_record
 from server.services.minutes import current_pdf, minutes_of
 
 BAG_NAME = "hemicycle-meeting-{id}"
+# bagit logs a line per file at INFO; the commands print their own summary.
+logging.getLogger("bagit").setLevel(logging.WARNING)
 
 
 def seal_meeting(meeting: Meeting, actor: Actor) -> None:
@@ -58,12 +60,12 @@ def _sealed(meeting_id: int) -> Meeting:
 
 def audit_segment(meeting_id: int) -> list[dict]:
     """The chain from the meeting's first entry to its last; other meetings' payloads withheld."""
-    bounds = db.session.execute(
-        select(AuditEntry.seq).where(AuditEntry.meeting_id == meeting_id).order_by(AuditEntry.seq)
-    ).scalars().all()
-    if not bounds:
+    bounds = db.session.execute(select(func.min(AuditEntry.seq), func.max(AuditEntry.seq))
+                                .where(AuditEntry.meeting_id == meeting_id)).one()
+    if bounds[0] is None:
         return []
-    rows = db.session.scalars(select(AuditEntry).where(AuditEntry.seq.between(bounds[0], bounds[-1]))
+    rows = db.session.scalars(select(AuditEntry)
+                              .where(AuditEntry.seq.between(bounds[0], bounds[-1]))
                               .order_by(AuditEntry.seq))
     segment = []
     for e in rows:

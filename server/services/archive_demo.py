@@ -65,7 +65,8 @@ def _document(meeting: Meeting, item: AgendaItem, title: str, text: str) -> None
 
 def _poll(meeting, item, motion, kind, option_kind, options, ballots, result, closed) -> Poll:
     poll = Poll(meeting_id=meeting.id, agenda_item_id=item.id, motion=motion, kind=kind,
-                option_kind=option_kind, status=PollStatus.PUBLISHED, opened_at=closed - timedelta(minutes=3),
+                option_kind=option_kind, status=PollStatus.PUBLISHED,
+                opened_at=closed - timedelta(minutes=3),
                 closed_at=closed, published_at=closed, result=result,
                 options=[PollOption(position=n, key=k, label=label)
                          for n, (k, label) in enumerate(options)])
@@ -126,7 +127,8 @@ def seed_held_meeting(*, chair: User | None = None, secretary: User | None = Non
     sub = AgendaItem(meeting_id=meeting.id, parent_id=items[1].id, position=0,
                      title="Thảo luận tại hội trường", presenter="Các đại biểu")
     items[1].presenter = "Phó Chủ tịch UBND tỉnh"
-    items[2].decision = "Hội đồng nhân dân tỉnh thông qua Nghị quyết về kế hoạch đầu tư công năm 2027."
+    items[2].decision = ("Hội đồng nhân dân tỉnh thông qua Nghị quyết về kế hoạch "
+                         "đầu tư công năm 2027.")
     db.session.add(sub)
     db.session.flush()
     _document(meeting, items[1], "Báo cáo tình hình kinh tế - xã hội năm 2026", REPORT_TEXT)

@@ -127,6 +127,10 @@ def _snippet(original: str, folded: str, terms: list[str], width: int = 70) -> s
     positions = [m.start() for t in terms for m in [re.search(rf"\b{re.escape(t)}", folded)] if m]
     at = phrase.start() if phrase else min(positions, default=0)
     start, end = max(0, at - width), min(len(original), at + width)
+    if start:  # begin and end on whole words
+        start = original.find(" ", start, at) + 1 or start
+    if end < len(original):
+        end = original.rfind(" ", at, end) if original.rfind(" ", at, end) > at else end
     snippet = " ".join(original[start:end].split())
     return ("…" if start else "") + snippet + ("…" if end < len(original) else "")
 

@@ -67,6 +67,8 @@ def participant_payload(participant: Participant) -> dict:
 
 def _set(actor: Actor, participant: Participant, status: AttendanceStatus, method: str,
          excuse: str = "") -> Participant:
+    audit.record(f"attendance.{status.value}", "participant", participant.id, actor=actor,
+                 meeting_id=participant.meeting_id, payload={"method": method})
     participant.attendance = status
     participant.attendance_method = method
     participant.excuse = excuse if status == AttendanceStatus.EXCUSED else ""
@@ -76,8 +78,6 @@ def _set(actor: Actor, participant: Participant, status: AttendanceStatus, metho
         participant.checked_in_at = None
     db.session.flush()
     meeting = db.session.get(Meeting, participant.meeting_id)
-    audit.record(f"attendance.{status.value}", "participant", participant.id, actor=actor,
-                 meeting_id=meeting.id, payload={"method": method})
     events.publish(meeting.id, "attendance.changed",
                    {**participant_payload(participant), "quorum": quorum(meeting)})
     return participant
@@ -99,9 +99,9 @@ def mark(actor: Actor, meeting_id: int, participant_id: int, status: AttendanceS
 def create_door_token(actor: Actor, meeting_id: int) -> str:
     """A new door QR token for the meeting (shown once); any previous one stops working."""
     meeting = access.get_meeting(meeting_id, actor, Permission.RUN)
+    audit.record("attendance.door_token", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     token = new_token()
     meeting.door_token_sha256 = token_digest(token)
-    audit.record("attendance.door_token", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     return token
 
 
@@ -146,26 +146,25 @@ def tablet_connected(device: Device) -> bool:
     delegate in, unless the secretary has marked them by hand. A dropped
     connection never checks anyone out: meeting-room Wi-Fi flickers, and a
     flicker must not break the quorum. The secretary records departures.
+
+    Coming online is not a meeting event: after a server restart a thousand
+    tablets reconnect, and a revisioned event each would cost every tablet a
+    thousand messages. The caller tells staff (``presence`` messages) after commit.
     """
-    came_online = _count_connection(device, +1) == 1
     participant = device.participant
-    if participant is None:
-        return came_online
     meeting = db.session.get(Meeting, device.meeting_id)
-    if came_online:
-        events.publish(meeting.id, "presence.changed",
-                       {"participant_id": participant.id, "online": True}, audience="staff")
-    if (meeting.session_state in (SessionState.OPEN, SessionState.PAUSED)
+    if (participant is not None
+            and meeting.session_state in (SessionState.OPEN, SessionState.PAUSED)
             and participant.attendance == AttendanceStatus.ABSENT
             and participant.attendance_method != "manual"):
         _set(Actor.of_device(device), participant, AttendanceStatus.PRESENT, "tablet")
-    return came_online
+    # Counted after the check-in: the audit lock comes before any row lock (see session.py).
+    return _count_connection(device, +1) == 1
 
 
-def tablet_disconnected(device: Device) -> None:
-    if _count_connection(device, -1) == 0 and device.participant_id is not None:
-        events.publish(device.meeting_id, "presence.changed",
-                       {"participant_id": device.participant_id, "online": False}, audience="staff")
+def tablet_disconnected(device: Device) -> bool:
+    """Count a closed connection; report whether the tablet went offline."""
+    return _count_connection(device, -1) == 0
 
 
 def online_participants(meeting_id: int) -> list[int]:

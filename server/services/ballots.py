@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import Conflict, Forbidden, HemicycleError, InvalidInput, NotFound
 from server.extensions import db
 from server.models import (
-    AttendanceStatus, Ballot, Meeting, Participant, Poll, PollKind, PollOptionKind, PollStatus,
+    AttendanceStatus, Ballot, Meeting, Participant, Poll, PollKind, PollStatus,
     VoterRecord, utcnow,
 )
 from server.models.base import new_uuid
@@ -37,7 +37,7 @@ from server.services import access, audit
 from server.services.access import Permission
 from server.services.actors import Actor
 from server.services.poll_results import VOTING_ROLES
-from server.services.voting import close_if_due, lock_poll
+from server.services.voting import close_if_due, existing_id, lock_poll
 
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 RECEIPT_LENGTH = 10  # 50 bits
@@ -96,10 +96,12 @@ def _answer(poll: Poll, ballot_id: uuid.UUID, voter_id: int, represented_id: int
             "choices": choices, "receipt": receipt, "status": "changed" if changed else "accepted"}
 
 
-def _replay(poll: Poll, record: VoterRecord, ballot_id: uuid.UUID, choices: list[str]) -> dict:
+def _replay(poll: Poll, record: VoterRecord, ballot_id: uuid.UUID, choices: list[str],
+            voter: Participant, on_behalf_of: int | None) -> dict:
     """The answer already given for this ballot id; Conflict if it now says something else."""
-    if record.poll_id != poll.id:
-        raise Conflict("This ballot id was used in another poll.", code="ballot_id_reused")
+    if (record.poll_id, record.voter_id, record.represented_id) != (
+            poll.id, voter.id, on_behalf_of or voter.id):
+        raise Conflict("This ballot id was used for another ballot.", code="ballot_id_reused")
     if poll.kind == PollKind.SECRET:
         receipt, digest = unseal(ballot_id, poll.id, record.sealed_answer)
         same = digest == _choices_digest(choices)
@@ -149,7 +151,8 @@ def _change(poll: Poll, record: VoterRecord, ballot_id: uuid.UUID, choices: list
 
 
 def _find_record(digest: str) -> VoterRecord | None:
-    return db.session.scalar(select(VoterRecord).where(VoterRecord.client_ballot_id_sha256 == digest))
+    return db.session.scalar(
+        select(VoterRecord).where(VoterRecord.client_ballot_id_sha256 == digest))
 
 
 def _cast(actor: Actor | None, poll: Poll, meeting: Meeting, ballot_id: uuid.UUID,
@@ -162,22 +165,22 @@ def _cast(actor: Actor | None, poll: Poll, meeting: Meeting, ballot_id: uuid.UUI
             raise Forbidden("You have no voting right in this meeting.",
                             code="no_voting_right") from None
         raise
+    voter = access.participant_of(actor, meeting)
     digest = ballot_id_digest(ballot_id)
     choices = normalise_choices(poll, raw_choices)
     record = _find_record(digest)  # a retry needs no lock, even after closing
     if record is not None:
-        return _replay(poll, record, ballot_id, choices), False
+        return _replay(poll, record, ballot_id, choices, voter, on_behalf_of), False
     poll = lock_poll(poll.id)
     record = _find_record(digest)  # the same ballot may have arrived meanwhile
     if record is not None:
-        return _replay(poll, record, ballot_id, choices), False
+        return _replay(poll, record, ballot_id, choices, voter, on_behalf_of), False
     if close_if_due(poll):
         db.session.commit()  # the closing is real even though this ballot is refused
     if poll.status != PollStatus.OPEN:
         closed = poll.status in (PollStatus.CLOSED, PollStatus.PUBLISHED)
         raise Conflict("Voting is closed." if closed else f"This poll is {poll.status.value}.",
                        code="poll_closed" if closed else "poll_not_open")
-    voter = access.participant_of(actor, meeting)
     if voter.attendance != AttendanceStatus.PRESENT:
         raise Forbidden("Check in first: only members present vote.", code="not_present")
     represented = _represented(meeting, voter, on_behalf_of)
@@ -222,7 +225,7 @@ def cast_ballot(actor: Actor | None, poll_id: int, ballot_id: uuid.UUID, choices
     """
     from server.services.poll_progress import ballot_counted
 
-    poll = db.session.get(Poll, poll_id)
+    poll = db.session.get(Poll, existing_id(poll_id))
     if poll is None:
         raise NotFound("No such poll.")
     meeting = db.session.get(Meeting, poll.meeting_id)
@@ -272,13 +275,18 @@ def voting_status(actor: Actor | None, poll_id: int) -> dict:
     if voter is None or not can_vote:
         return {"poll_id": poll.id, "status": poll.status.value, "can_vote": False, "ballots": []}
     done = {r.represented_id for r in db.session.scalars(
-        select(VoterRecord).where(VoterRecord.poll_id == poll.id, VoterRecord.voter_id == voter.id))}
+        select(VoterRecord).where(VoterRecord.poll_id == poll.id,
+                                  VoterRecord.voter_id == voter.id))}
     proxies = db.session.scalars(select(Participant).where(
         Participant.meeting_id == meeting.id, Participant.proxy_holder_id == voter.id,
-        Participant.voting_right.is_(True), Participant.role.in_(VOTING_ROLES)).order_by(Participant.id))
+        Participant.voting_right.is_(True), Participant.role.in_(VOTING_ROLES),
+    ).order_by(Participant.id))
+    present = voter.attendance == AttendanceStatus.PRESENT
+    room_for_proxies = len(done - {voter.id}) < meeting.proxy_limit
     entries = [{"represented_id": voter.id, "name": voter.full_name, "voted": voter.id in done,
-                "allowed": voter.attendance == AttendanceStatus.PRESENT}]
+                "allowed": present}]
     entries += [{"represented_id": p.id, "name": p.full_name, "voted": p.id in done,
-                 "allowed": p.attendance != AttendanceStatus.PRESENT} for p in proxies]
+                 "allowed": present and p.attendance != AttendanceStatus.PRESENT
+                 and (p.id in done or room_for_proxies)} for p in proxies]
     return {"poll_id": poll.id, "status": poll.status.value, "can_vote": True,
             "proxy_limit": meeting.proxy_limit, "ballots": entries}

@@ -200,7 +200,8 @@ def usable_certificate(user: User, certificate_id: int | None = None) -> UserCer
 def load_pkcs12(row: UserCertificate, passphrase: str) -> bytes:
     path = keystore_dir() / Path(row.keystore_path).name
     if not path.is_file():
-        raise Conflict("The key store file of this certificate is missing.", code="keystore_missing")
+        raise Conflict("The key store file of this certificate is missing.",
+                       code="keystore_missing")
     data = path.read_bytes()
     try:
         pkcs12.load_key_and_certificates(data, (passphrase or "").encode())

@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
     AgendaItem, Meeting, MeetingRole, MeetingStatus, Participant, QuorumRule, Role, User,
 )
-from server.services import audit
+from server.services import accounts, audit
 from server.services.actors import Actor
 
 DEMO_PASSWORD = "hemicycle-demo"
@@ -65,8 +64,7 @@ def is_seeded() -> bool:
 
 def seed(today: datetime | None = None) -> Meeting:
     """Create the demo accounts and a published council session; return the meeting."""
-    hasher = PasswordHasher()
-    password_hash = hasher.hash(DEMO_PASSWORD)
+    password_hash = accounts.hash_password(DEMO_PASSWORD)
     system = Actor.system()
     users: dict[str, User] = {}
     taken = {u for u, _, _ in STAFF}

@@ -107,10 +107,8 @@ def pair(*, code: str | None = None, pin: str | None = None, label: str = "",
     if claimed.rowcount != 1:
         raise NotFound("This pairing code has just been used.", code="invalid_pairing_code")
     now = utcnow()
-    for old in db.session.scalars(select(Device).where(
-            Device.participant_id == found.participant_id, Device.revoked_at.is_(None))):
-        old.revoked_at = now
-        events.publish(old.meeting_id, "device.revoked", device_payload(old), audience="staff")
+    previous = list(db.session.scalars(select(Device).where(
+        Device.participant_id == found.participant_id, Device.revoked_at.is_(None))))
     token = new_token()
     device = Device(meeting_id=found.meeting_id, participant_id=found.participant_id,
                     kind=DeviceKind.TABLET, token_sha256=token_digest(token),
@@ -119,7 +117,11 @@ def pair(*, code: str | None = None, pin: str | None = None, label: str = "",
     db.session.flush()
     audit.record("device.pair", "device", device.id, actor=Actor.of_device(device),
                  meeting_id=device.meeting_id,
-                 payload={"participant_id": device.participant_id, "by": "qr" if code else "pin"})
+                 payload={"participant_id": device.participant_id, "by": "qr" if code else "pin",
+                          "replaces": [old.id for old in previous]})
+    for old in previous:
+        old.revoked_at = now
+        events.publish(old.meeting_id, "device.revoked", device_payload(old), audience="staff")
     events.publish(device.meeting_id, "device.paired", device_payload(device), audience="staff")
     return device, token
 
@@ -162,7 +164,7 @@ def revoke(actor: Actor, device_id: int) -> Device:
     access.get_meeting(device.meeting_id, actor, Permission.RUN)
     if device.revoked_at is not None:
         return device
-    device.revoked_at = utcnow()
     audit.record("device.revoke", "device", device.id, actor=actor, meeting_id=device.meeting_id)
+    device.revoked_at = utcnow()
     events.publish(device.meeting_id, "device.revoked", device_payload(device), audience="staff")
     return device

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -109,6 +110,9 @@ def audiences(document: Document) -> list[str]:
     return ["staff"] + [f"participant:{pid}" for pid in sorted(set(readers))]
 
 
-def watermark_lines(right: ReadRight, meeting: Meeting, now: datetime) -> tuple[str, ...]:
-    """Name, meeting and time, to the minute (so the per-reader tile can be reused)."""
-    return (right.reader, meeting.title[:80], now.strftime("%Y-%m-%d %H:%M UTC"))
+def watermark_lines(right: ReadRight, meeting: Meeting, now: datetime,
+                    zone: str = "Asia/Ho_Chi_Minh") -> tuple[str, ...]:
+    """Name, meeting and the room's local time, to the minute (so the per-reader tile
+    can be reused for a minute)."""
+    local = now.astimezone(ZoneInfo(zone))
+    return (right.reader, meeting.title[:80], local.strftime("%d/%m/%Y %H:%M (UTC%z)"))

@@ -7,6 +7,7 @@ blob file created in a transaction that then rolls back is removed again.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -58,6 +59,19 @@ class Ingested:
     javascript_removed: int = 0
     source_sha256: str | None = None
     notices: dict = field(default_factory=dict)
+
+
+def save_upload(file) -> Upload:
+    """Stream an uploaded file (a werkzeug ``FileStorage``) to a temporary file in the data
+    directory; the caller removes ``upload.path`` when done."""
+    fd, path = tempfile.mkstemp(dir=storage.temp_dir(), prefix="upload-")
+    os.close(fd)
+    try:
+        file.save(path)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+    return Upload(path=Path(path), filename=file.filename or "")
 
 
 def limits() -> Limits:

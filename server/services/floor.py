@@ -106,9 +106,9 @@ def withdraw(actor: Actor, meeting_id: int) -> SpeakerRequest:
         SpeakerRequest.status == SpeakerStatus.WAITING))
     if not request:
         raise Conflict("You are not waiting for the floor.", code="not_waiting")
+    audit.record("floor.withdraw", "speaker_request", request.id, actor=actor, meeting_id=meeting.id)
     request.status = SpeakerStatus.WITHDRAWN
     request.ended_at = utcnow()
-    audit.record("floor.withdraw", "speaker_request", request.id, actor=actor, meeting_id=meeting.id)
     _publish(meeting.id)
     return request
 
@@ -135,13 +135,13 @@ def grant(actor: Actor, meeting_id: int, request_id: int,
     limit = time_limit_seconds if time_limit_seconds is not None else meeting.default_speaking_seconds
     if not 0 <= limit <= MAX_SPEAKING_SECONDS:
         raise InvalidInput("The time limit is out of range.", fields={"time_limit_seconds": "range"})
+    audit.record("floor.grant", "speaker_request", request.id, actor=actor, meeting_id=meeting.id,
+                 payload={"participant_id": request.participant_id, "time_limit_seconds": limit})
     now = utcnow()
     end_current_speech(meeting, now)
     request.status = SpeakerStatus.SPEAKING
     request.started_at = now
     request.time_limit_seconds = limit or None  # 0: no limit
-    audit.record("floor.grant", "speaker_request", request.id, actor=actor, meeting_id=meeting.id,
-                 payload={"participant_id": request.participant_id, "time_limit_seconds": limit})
     _publish(meeting.id)
     return request
 
@@ -156,9 +156,8 @@ def end_speech(actor: Actor, meeting_id: int) -> SpeakerRequest:
         access.require(actor, meeting, Permission.CHAIR)
     if not speaking:
         raise Conflict("Nobody has the floor.", code="nobody_speaking")
-    request = end_current_speech(meeting, utcnow())
-    audit.record("floor.end", "speaker_request", request.id, actor=actor, meeting_id=meeting.id)
-    return request
+    audit.record("floor.end", "speaker_request", speaking[0].id, actor=actor, meeting_id=meeting.id)
+    return end_current_speech(meeting, utcnow())
 
 
 def cancel(actor: Actor, meeting_id: int, request_id: int) -> SpeakerRequest:
@@ -167,9 +166,9 @@ def cancel(actor: Actor, meeting_id: int, request_id: int) -> SpeakerRequest:
     request = _request_in(meeting, request_id)
     if request.status != SpeakerStatus.WAITING:
         raise Conflict("This request is not waiting for the floor.", code="not_waiting")
+    audit.record("floor.cancel", "speaker_request", request.id, actor=actor, meeting_id=meeting.id)
     request.status = SpeakerStatus.CANCELLED
     request.ended_at = utcnow()
-    audit.record("floor.cancel", "speaker_request", request.id, actor=actor, meeting_id=meeting.id)
     _publish(meeting.id)
     return request
 
@@ -181,9 +180,9 @@ def reorder(actor: Actor, meeting_id: int, request_ids: list[int]) -> list[Speak
     if sorted(request_ids) != sorted(waiting):
         raise Conflict("The order must list every waiting request exactly once.",
                        code="stale_queue", fields={"request_ids": "does not match the queue"})
-    for position, request_id in enumerate(request_ids, start=1):
-        waiting[request_id].queue_position = position
     audit.record("floor.reorder", "meeting", meeting.id, actor=actor, meeting_id=meeting.id,
                  payload={"request_ids": request_ids})
+    for position, request_id in enumerate(request_ids, start=1):
+        waiting[request_id].queue_position = position
     _publish(meeting.id)
     return [waiting[i] for i in request_ids]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from server.errors import Conflict, InvalidInput
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import (
     AgendaItem, Meeting, MeetingRole, MeetingStatus, Participant, Role, utcnow,
@@ -26,9 +26,24 @@ def header_payload(meeting: Meeting) -> dict:
     return MeetingOut.model_validate(meeting).model_dump(mode="json")
 
 
+def meeting_to_prepare(meeting_id: int, actor: Actor | None, action: str) -> Meeting:
+    """The meeting, if the actor may prepare it; otherwise the refusal is audited and raised."""
+    try:
+        return get_meeting(meeting_id, actor, Permission.PREPARE)
+    except (Forbidden, NotFound) as refused:
+        if actor is not None and db.session.get(Meeting, meeting_id) is not None:
+            audit.record_refusal(action, "meeting", meeting_id, actor=actor,
+                                 meeting_id=meeting_id, reason=refused.code)
+        raise
+
+
 def create_meeting(actor: Actor | None, data: MeetingCreate) -> Meeting:
     """Create a draft meeting. Only admin and secretary accounts may create meetings."""
-    require_account_role(actor, Role.ADMIN, Role.SECRETARY)
+    try:
+        require_account_role(actor, Role.ADMIN, Role.SECRETARY)
+    except Forbidden:
+        audit.record_refusal("meeting.create", "meeting", actor=actor, reason="forbidden")
+        raise
     values = data.model_dump(exclude_none=True)
     meeting = Meeting(created_by_id=actor.user.id, status=MeetingStatus.DRAFT, **values)
     db.session.add(meeting)
@@ -39,12 +54,21 @@ def create_meeting(actor: Actor | None, data: MeetingCreate) -> Meeting:
 
 
 def list_meetings(actor: Actor | None, status: MeetingStatus | None = None) -> list[Meeting]:
-    """The meetings the actor may see, the soonest-starting last-created first."""
-    require_account_role(actor, *Role)
+    """The meetings the actor may see, latest start first.
+
+    Admins and secretaries see every meeting; other accounts the meetings they
+    take part in, once published (or drafts they prepare as its secretary); a
+    paired tablet its own meeting.
+    """
     query = select(Meeting).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
     if status is not None:
         query = query.where(Meeting.status == status)
-    if actor.user.role not in (Role.ADMIN, Role.SECRETARY):
+    if actor is not None and actor.device is not None:
+        query = query.where(Meeting.id == actor.device.meeting_id)
+    else:
+        require_account_role(actor, *Role)
+        if actor.user.role in (Role.ADMIN, Role.SECRETARY):
+            return list(db.session.scalars(query))
         mine = select(Participant.meeting_id).where(Participant.user_id == actor.user.id)
         query = query.where(Meeting.id.in_(mine))
     return [m for m in db.session.scalars(query) if Permission.VIEW in permissions(actor, m)]
@@ -52,7 +76,7 @@ def list_meetings(actor: Actor | None, status: MeetingStatus | None = None) -> l
 
 def update_meeting(meeting_id: int, actor: Actor | None, data: MeetingUpdate) -> Meeting:
     """Apply the fields the client sent; ``ends_at`` must stay after ``starts_at``."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "meeting.update")
     changes = {name: getattr(data, name) for name in data.model_fields_set}
     required = {"title", "body", "starts_at"} & {k for k, v in changes.items() if v is None}
     if required:
@@ -102,7 +126,7 @@ def _check_proxy_limit(meeting: Meeting, limit: int) -> None:
 
 def delete_meeting(meeting_id: int, actor: Actor | None) -> None:
     """Delete a draft with its agenda and participants; published meetings are kept."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "meeting.delete")
     if meeting.status != MeetingStatus.DRAFT:
         raise Conflict(_("Only a draft meeting can be deleted."), code="not_draft")
     audit.record("meeting.deleted", "meeting", meeting.id, actor=actor, meeting_id=meeting.id,
@@ -143,7 +167,7 @@ def publish_problems(meeting: Meeting) -> dict[str, str]:
 
 def publish_meeting(meeting_id: int, actor: Actor | None) -> Meeting:
     """Publish a ready draft, or raise InvalidInput listing every problem at once."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "meeting.publish")
     if meeting.status != MeetingStatus.DRAFT:
         raise Conflict(_("The meeting is already published."), code="already_published")
     problems = publish_problems(meeting)

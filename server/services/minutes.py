@@ -188,7 +188,7 @@ def finalise_minutes(meeting_id: int, actor: Actor | None) -> Minutes:
 
     The PDF states the audit chain head of this moment, so the signatures
     commit to the whole record as it stood; the ``minutes.finalised`` entry
-    that follows links to that head.
+    records that head in its payload.
     """
     from server.services.signing import add_signature_fields
 

@@ -81,6 +81,8 @@ def _option_figures(result: dict, key: str) -> tuple[object, object]:
 
 
 def _passed(result: dict) -> bool | None:
+    if result.get("outcome") == "no_quorum":
+        return False
     for name in ("passed", "adopted", "carried"):
         if isinstance(result.get(name), bool):
             return result[name]
@@ -115,6 +117,7 @@ def poll_summary(poll: Poll) -> dict:
         "cast": None if cast is None else _number(cast),
         "passed": _passed(result), "quorum_reached": result.get("quorum_reached"),
         "elected": [str(key) for key in elected] if isinstance(elected, list) else [],
+        "outcome": str(result.get("outcome") or ""),
         "decision": poll.decision or "",
     }
 

@@ -1,15 +1,17 @@
 """Serving pages: images (clean or watermarked), text and the PDF; background rendering.
 
-Page images come from the render cache, keyed by (blob sha256, page, size):
-the first pages are rendered while the upload is validated, the rest by a
-background task started after the commit, which tells tablets how far it got
-with coalesced ``document.rendered`` events. A page asked for before the
+Page images come from the render cache, keyed by (blob sha256, page, size,
+format): the first pages are rendered while the upload is validated, the rest
+by a background task started after the commit, which tells tablets how far it
+got with coalesced ``document.rendered`` events. An image asked for before the
 background task reached it is rendered on demand, in the sandbox as well.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,38 +64,48 @@ def plan_page(actor: Actor | None, document_id: int, number: int, page: int, siz
     return PagePlan(version, page, size, ext, right, meeting)
 
 
-def _master(version: DocumentVersion, page: int, size: str) -> Path:
+_render_locks: dict[Path, threading.Lock] = defaultdict(threading.Lock)
+
+
+def cached_variant(version: DocumentVersion, page: int, size: str, ext: str) -> Path:
+    """The cached image file, rendered on demand (in the sandbox) when it is missing."""
     data_dir = Path(current_app.config["DATA_DIR"])
-    target = render.cache_path(data_dir, version.blob_sha256, page, size)
-    if not target.exists():
-        lim = limits()
+    target = render.cache_path(data_dir, version.blob_sha256, page, size, ext)
+    if target.exists():
+        return target
+    # Tablets following the presenter ask for the same missing page at once: one renders,
+    # the others wait for it (the lock is green under eventlet).
+    with _render_locks[target]:
         try:
-            result = sandbox.run(
-                "render",
-                {"path": str(storage.blob_path(version.blob_sha256)), "sha256": version.blob_sha256,
-                 "data_dir": str(data_dir), "pages": [page], "sizes": [size]},
-                memory_mb=lim.memory_mb, cpu_seconds=60, wall_seconds=90,
-            )
-        except sandbox.SandboxError as exc:
-            result = {"failed": [page], "error": str(exc)}
-        if result["failed"] or not target.exists():
-            raise HemicycleError("This page cannot be drawn; the file may be damaged.",
-                                 code="page_unrenderable", status=422)
+            if not target.exists():
+                _render_on_demand(version, page, [(size, ext)], data_dir)
+        finally:
+            _render_locks.pop(target, None)
+    if not target.exists():
+        raise HemicycleError("This page cannot be drawn; the file may be damaged.",
+                             code="page_unrenderable", status=422)
     return target
 
 
+def _render_on_demand(version: DocumentVersion, page: int, variants, data_dir: Path) -> None:
+    try:
+        sandbox.run("render", {"path": str(storage.blob_path(version.blob_sha256)),
+                               "sha256": version.blob_sha256, "data_dir": str(data_dir),
+                               "pages": [page], "variants": variants},
+                    memory_mb=limits().memory_mb, cpu_seconds=60, wall_seconds=90)
+    except sandbox.SandboxError as exc:
+        log.warning("page %s of version %s cannot be rendered: %s", page, version.id, exc)
+
+
 def page_bytes(plan: PagePlan) -> bytes:
-    """The image: cached bytes, a cached JPEG variant, or a fresh per-reader stamp."""
-    master = _master(plan.version, plan.page, plan.size)
-    if plan.right.watermark:
-        lines = watermark_lines(plan.right, plan.meeting, utcnow())
-        return watermark.offload(watermark.stamp, master.read_bytes(), lines, plan.ext)
-    if plan.ext == "png":
-        return master.read_bytes()
-    variant = master.with_suffix(".jpg")
-    if not variant.exists():
-        storage.atomic_write(variant, watermark.offload(watermark.to_jpeg, master.read_bytes()))
-    return variant.read_bytes()
+    """The image: the cached file, or for a watermarked page a fresh per-reader stamp on
+    the cached JPEG."""
+    if not plan.right.watermark:
+        return cached_variant(plan.version, plan.page, plan.size, plan.ext).read_bytes()
+    master = cached_variant(plan.version, plan.page, plan.size, "jpg")
+    lines = watermark_lines(plan.right, plan.meeting, utcnow(),
+                            current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    return watermark.offload(watermark.stamp, master.read_bytes(), lines, plan.ext)
 
 
 def page_text(actor: Actor | None, document_id: int, number: int, page: int) -> str:
@@ -136,14 +148,13 @@ def _render_remaining(version_id: int) -> None:
     if version is None:
         return
     data_dir = Path(current_app.config["DATA_DIR"])
-    sizes = list(render.SIZES)
 
-    def cached(number: int) -> bool:
-        return all(render.cache_path(data_dir, version.blob_sha256, number, s).exists() for s in sizes)
+    def ready(number: int, variants=render.FIRST_PASS) -> bool:
+        return all(render.cache_path(data_dir, version.blob_sha256, number, size, ext).exists()
+                   for size, ext in variants)
 
-    todo = [n for n in range(1, version.page_count + 1) if not cached(n)]
-    done = version.page_count - len(todo)
-    state = {"done": done, "published": -1, "at": 0.0}
+    todo = [n for n in range(1, version.page_count + 1) if not ready(n)]
+    state = {"done": version.page_count - len(todo), "published": -1, "at": 0.0}
 
     def report(force: bool = False) -> None:
         now = time.monotonic()
@@ -163,16 +174,24 @@ def _render_remaining(version_id: int) -> None:
         state["done"] += 1
         report()
 
-    if todo:
-        lim = limits()
-        cpu = min(60 + 2 * len(todo), 3600)
-        try:
-            sandbox.run("render", {"path": str(storage.blob_path(version.blob_sha256)),
-                                   "sha256": version.blob_sha256, "data_dir": str(data_dir),
-                                   "pages": todo, "sizes": sizes},
-                        memory_mb=lim.memory_mb, cpu_seconds=cpu, wall_seconds=2 * cpu,
-                        on_progress=progress)
-        except sandbox.SandboxError as exc:
-            log.warning("rendering version %s stopped: %s", version_id, exc)
-    state["done"] = sum(1 for n in range(1, version.page_count + 1) if cached(n))
+    # Tablets' images first, with progress events; then the large PNGs, quietly.
+    _render_pass(version, todo, render.FIRST_PASS, data_dir, progress)
+    state["done"] = sum(1 for n in range(1, version.page_count + 1) if ready(n))
     report(force=True)
+    rest = [n for n in range(1, version.page_count + 1) if not ready(n, render.SECOND_PASS)]
+    _render_pass(version, rest, render.SECOND_PASS, data_dir, None)
+
+
+def _render_pass(version: DocumentVersion, pages: list[int], variants, data_dir: Path,
+                 progress) -> None:
+    if not pages:
+        return
+    cpu = min(60 + 2 * len(pages), 3600)
+    try:
+        sandbox.run("render", {"path": str(storage.blob_path(version.blob_sha256)),
+                               "sha256": version.blob_sha256, "data_dir": str(data_dir),
+                               "pages": pages, "variants": variants},
+                    memory_mb=limits().memory_mb, cpu_seconds=cpu, wall_seconds=2 * cpu,
+                    on_progress=progress)
+    except sandbox.SandboxError as exc:
+        log.warning("rendering version %s stopped: %s", version.id, exc)

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from server.errors import InvalidInput
 from server.extensions import db
 from server.models import MeetingRole, Participant, User
-from server.schemas.meetings import ImportProblem, ParticipantCreate
+from server.schemas.meetings import ImportProblem, ParticipantCreate, friendly_message
 from server.services import audit
-from server.services.access import Permission, get_meeting
 from server.services.actors import Actor
+from server.services.meetings import meeting_to_prepare
 from server.services.participants import normalise, participant_out, participants_changed
 
 MAX_BYTES = 1024 * 1024
@@ -135,7 +135,8 @@ def _row(values: dict[str, str], line: int, users: dict[str, User]) -> tuple[dic
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             column = str(error["loc"][0]) if error["loc"] else None
-            problems.append(ImportProblem(line=line, column=column, message=error["msg"]))
+            problems.append(ImportProblem(line=line, column=column,
+                                          message=friendly_message(error)))
         return {}, problems
     return row.model_dump(exclude_none=True), problems
 
@@ -216,7 +217,7 @@ def import_csv(meeting_id: int, actor: Actor | None, data: bytes) -> list[Partic
 
     Proxies are not part of the file; set them afterwards.
     """
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "participant.import")
     rows = parse(decode(data), meeting.id)
     created = []
     for _line, fields in rows:

@@ -19,6 +19,7 @@ from server.schemas.meetings import ParticipantCreate, ParticipantOut, Participa
 from server.services import audit, events
 from server.services.access import Permission, get_meeting
 from server.services.actors import Actor
+from server.services.meetings import meeting_to_prepare
 
 
 def normalise(value: str | None) -> str:
@@ -110,7 +111,7 @@ def participants_changed(meeting: Meeting) -> None:
 
 def add_participant(meeting_id: int, actor: Actor | None, data: ParticipantCreate) -> Participant:
     """Add a participant; from an account, name and email default to the account's."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "participant.add")
     user = _user(data.user_id) if data.user_id is not None else None
     participant = Participant(
         meeting_id=meeting.id, user_id=user.id if user else None,
@@ -136,7 +137,7 @@ def add_participant(meeting_id: int, actor: Actor | None, data: ParticipantCreat
 def update_participant(meeting_id: int, participant_id: int, actor: Actor | None,
                        data: ParticipantUpdate) -> Participant:
     """Change the fields the client sent; proxies are re-checked against the new values."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "participant.update")
     participant = _participant(meeting, participant_id)
     changes = {name: getattr(data, name) for name in data.model_fields_set}
     for name in ("full_name", "role", "voting_right", "weight"):
@@ -175,7 +176,7 @@ def update_participant(meeting_id: int, participant_id: int, actor: Actor | None
 
 def remove_participant(meeting_id: int, participant_id: int, actor: Actor | None) -> None:
     """Remove a participant; proxies they held go back to their givers."""
-    meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    meeting = meeting_to_prepare(meeting_id, actor, "participant.remove")
     participant = _participant(meeting, participant_id)
     for giver in db.session.scalars(select(Participant).where(
             Participant.proxy_holder_id == participant.id)):

@@ -30,8 +30,10 @@ def _summary_rows(poll: Poll) -> list[list[str]]:
             ["Hình thức / Kind", poll.kind.value],
             ["Quy tắc / Majority", f"{poll.majority.value} ({poll.majority_base.value})"],
             ["Số phiếu / Ballots", str(result["ballots"])],
-            ["Cơ sở / Base", result["base"]], ["Ngưỡng / Threshold", result["threshold"] or "yes > no"],
-            ["Túc số / Quorum", "đạt / reached" if result["quorum_reached"] else "không đạt / not reached"],
+            ["Cơ sở / Base", result["base"]],
+            ["Ngưỡng / Threshold", result["threshold"] or "yes > no"],
+            ["Túc số / Quorum",
+             "đạt / reached" if result["quorum_reached"] else "không đạt / not reached"],
             ["Kết quả / Outcome", _OUTCOME.get(result["outcome"], result["outcome"])]]
     for name in ("elected", "tied"):
         if result.get(name):
@@ -104,6 +106,7 @@ def to_pdf(poll: Poll) -> bytes:
     writer.line(" | ".join(header), 9)
     for row in rows:
         writer.line(" | ".join(row), 9, indent=10)
-    writer.doc.set_metadata({"title": f"Poll {poll.id}: {poll.motion[:100]}", "creator": "Hemicycle"})
+    writer.doc.set_metadata({"title": f"Poll {poll.id}: {poll.motion[:100]}",
+                             "creator": "Hemicycle"})
     writer.doc.subset_fonts()
     return writer.doc.tobytes(garbage=3, deflate=True)

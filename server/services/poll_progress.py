@@ -17,7 +17,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from server.extensions import db, socketio
-from server.models import AttendanceStatus, Participant, Poll, PollKind, PollStatus, VoterRecord
+from server.models import (
+    AttendanceStatus, Participant, Poll, PollKind, PollStatus, VoterRecord, utcnow,
+)
 from server.services import access, events
 from server.services.access import Permission
 from server.services.actors import Actor
@@ -47,6 +49,8 @@ def progress(poll: Poll, names_limit: int | None = None) -> dict:
     figures = {"poll_id": poll.id, "status": poll.status.value, "cast": cast,
                "cast_weight": str(Decimal(weight)), "members": count,
                "members_weight": str(Decimal(total)), "present": present}
+    if poll.kind == PollKind.NAMED:
+        figures["not_voted_count"] = count - cast
     if poll.kind == PollKind.NAMED and (names_limit is None or count - cast <= names_limit):
         voted = select(VoterRecord.represented_id).where(VoterRecord.poll_id == poll.id)
         missing = db.session.execute(
@@ -124,10 +128,42 @@ def _flush_later(app, poll_id: int, delay: float) -> None:
 def ballot_counted(poll: Poll) -> None:
     """After a ballot: progress now, or coalesced into a trailing event."""
     config = current_app.config
-    interval = config.get("POLL_PROGRESS_INTERVAL", 0.0 if config.get("TESTING") else DEFAULT_INTERVAL)
+    default = 0.0 if config.get("TESTING") else DEFAULT_INTERVAL
+    interval = config.get("POLL_PROGRESS_INTERVAL", default)
     delay = throttle.decide(poll.id, interval)
     if delay == 0.0:
         publish_progress(poll)
     elif delay is not None:
-        socketio.start_background_task(_flush_later, current_app._get_current_object(), poll.id, delay)
+        socketio.start_background_task(_flush_later, current_app._get_current_object(), poll.id,
+                                       delay)
 
+
+
+def _close_when_due(app, poll_id: int, delay: float) -> None:
+    from server.services.voting import close_if_due
+
+    socketio.sleep(delay)
+    with app.app_context():
+        try:
+            poll = db.session.get(Poll, poll_id)
+            if poll is not None and close_if_due(poll):
+                db.session.commit()
+        except Exception:  # the next ballot or read closes it anyway
+            log.exception("poll %s not closed on time", poll_id)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def schedule_closing(poll: Poll) -> None:
+    """Close a timed poll when its time is up, from a background task of this worker.
+
+    Best effort: after a restart nothing is scheduled, and the poll is closed
+    by the next ballot or read instead (which always refuse a late ballot).
+    """
+    config = current_app.config
+    if poll.closes_at is None or not config.get("POLL_TIMERS", not config.get("TESTING")):
+        return
+    delay = max(0.0, (poll.closes_at - utcnow()).total_seconds()) + 0.2
+    socketio.start_background_task(_close_when_due, current_app._get_current_object(), poll.id,
+                                   delay)

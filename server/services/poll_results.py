@@ -81,7 +81,8 @@ def _ballot_list(poll: Poll) -> list[dict]:
               & (VoterRecord.represented_id == Ballot.participant_id))
         .where(Ballot.poll_id == poll.id).order_by(Participant.full_name, Participant.id))
     return [{"participant_id": r.id, "name": r.full_name, "choices": r.choices,
-             "weight": str(r.weight), "by_proxy_holder_id": r.voter_id if r.voter_id != r.id else None}
+             "weight": str(r.weight),
+             "by_proxy_holder_id": r.voter_id if r.voter_id != r.id else None}
             for r in rows]
 
 
@@ -163,9 +164,12 @@ def decision_text(poll: Poll) -> str:
     """The decision as the minutes record it, in Vietnamese like the rest of the record."""
     result = poll.result or {}
     outcome = _OUTCOME_VI[result.get("outcome", "rejected")]
-    figures = "; ".join(f"{o['label']}: {o['count']}"
-                        + (f" (trọng số {o['weight']})" if Decimal(o["weight"]) != o["count"] else "")
-                        for o in result.get("options", []))
+    def figure(option: dict) -> str:
+        weighted = Decimal(option["weight"]) != option["count"]
+        return f"{option['label']}: {option['count']}" + (
+            f" (trọng số {option['weight']})" if weighted else "")
+
+    figures = "; ".join(figure(o) for o in result.get("options", []))
     names = {o.key: o.label for o in poll.options}
     if poll.option_kind == PollOptionKind.CANDIDATES and result.get("outcome") != "no_quorum":
         if result.get("elected"):

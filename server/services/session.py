@@ -3,7 +3,9 @@
 Every function here checks the actor, changes the rows, audits and publishes a
 MeetingEvent in the caller's transaction; the caller commits. Event payloads
 carry the full resulting state of what they change, so applying one twice is
-harmless.
+harmless. The audit entry is always written before the first event: on
+PostgreSQL both take a lock (the audit chain's, the meeting row's), and one
+order everywhere means two transactions cannot deadlock on them.
 """
 from __future__ import annotations
 
@@ -101,10 +103,10 @@ def open_session(actor: Actor, meeting_id: int) -> Meeting:
         raise Conflict("Only a published meeting can be opened.", code="not_published")
     if meeting.session_state != SessionState.NOT_STARTED:
         raise Conflict("The session has already been opened.", code="already_open")
+    audit.record("session.open", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     meeting.session_state = SessionState.OPEN
     meeting.status = MeetingStatus.IN_SESSION
     meeting.session_opened_at = utcnow()
-    audit.record("session.open", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     _publish_session(meeting)
     return meeting
 
@@ -114,9 +116,9 @@ def pause_session(actor: Actor, meeting_id: int) -> Meeting:
     meeting = lead_meeting(actor, meeting_id)
     if meeting.session_state != SessionState.OPEN:
         raise Conflict("Only an open session can be paused.", code="not_open")
+    audit.record("session.pause", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     meeting.session_state = SessionState.PAUSED
     _stop_timer(_current_item(meeting), utcnow())
-    audit.record("session.pause", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     _publish_session(meeting)
     return meeting
 
@@ -125,8 +127,8 @@ def resume_session(actor: Actor, meeting_id: int) -> Meeting:
     meeting = lead_meeting(actor, meeting_id)
     if meeting.session_state != SessionState.PAUSED:
         raise Conflict("Only a paused session can be resumed.", code="not_paused")
-    meeting.session_state = SessionState.OPEN
     audit.record("session.resume", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
+    meeting.session_state = SessionState.OPEN
     _publish_session(meeting)
     return meeting
 
@@ -138,13 +140,13 @@ def adjourn_session(actor: Actor, meeting_id: int) -> Meeting:
     meeting = lead_meeting(actor, meeting_id)
     if meeting.session_state not in _LIVE:
         raise Conflict("Only an open or paused session can be adjourned.", code="not_open")
+    audit.record("session.adjourn", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     now = utcnow()
     _stop_timer(_current_item(meeting), now)
     floor.end_current_speech(meeting, now)
     meeting.session_state = SessionState.ADJOURNED
     meeting.status = MeetingStatus.CLOSED
     meeting.session_closed_at = now
-    audit.record("session.adjourn", "meeting", meeting.id, actor=actor, meeting_id=meeting.id)
     _publish_session(meeting)
     return meeting
 
@@ -185,10 +187,10 @@ def _move_to(actor: Actor, meeting: Meeting, item: AgendaItem) -> Meeting:
     if meeting.current_item_id == item.id:
         return meeting  # already there: nothing changes, nothing is published
     previous = _current_item(meeting)
-    _stop_timer(previous, utcnow())
-    meeting.current_item_id = item.id
     audit.record("session.item", "agenda_item", item.id, actor=actor, meeting_id=meeting.id,
                  payload={"previous_item_id": previous.id if previous else None})
+    _stop_timer(previous, utcnow())
+    meeting.current_item_id = item.id
     events.publish(meeting.id, "item.changed", {
         "current_item_id": item.id,
         "previous_item_id": previous.id if previous else None,
@@ -214,8 +216,9 @@ def timer_action(actor: Actor, meeting_id: int, action: str, item_id: int | None
     ``reset`` stops it and clears the elapsed time.
     """
     meeting, item = _timer_item(actor, meeting_id, item_id)
-    now = utcnow()
     running = item.timer_running_since is not None
+    if action not in ("start", "resume", "pause", "reset"):
+        raise NotFound(f"No timer action {action!r}.", fields={"action": "unknown action"})
     if action in ("start", "resume"):
         if running:
             raise Conflict("The clock is already running.", code="timer_running")
@@ -224,19 +227,19 @@ def timer_action(actor: Actor, meeting_id: int, action: str, item_id: int | None
         if action == "resume" and item.started_at is None:
             raise Conflict("The clock has not been started yet.", code="timer_not_started")
         _require_live(meeting)
+    if action == "pause" and not running:
+        raise Conflict("The clock is not running.", code="timer_not_running")
+    audit.record(f"timer.{action}", "agenda_item", item.id, actor=actor, meeting_id=meeting.id)
+    now = utcnow()
+    if action in ("start", "resume"):
         item.started_at = item.started_at or now
         item.timer_running_since = now
     elif action == "pause":
-        if not running:
-            raise Conflict("The clock is not running.", code="timer_not_running")
         item.elapsed_seconds += max(0, round((now - item.timer_running_since).total_seconds()))
         item.timer_running_since = None
-    elif action == "reset":
+    else:  # reset
         item.started_at = None
         item.timer_running_since = None
         item.elapsed_seconds = 0
-    else:
-        raise NotFound(f"No timer action {action!r}.", fields={"action": "unknown action"})
-    audit.record(f"timer.{action}", "agenda_item", item.id, actor=actor, meeting_id=meeting.id)
     events.publish(meeting.id, "timer.changed", timer_payload(item))
     return item

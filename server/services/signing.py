@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pymupdf
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -25,7 +26,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
-from server.errors import Conflict, Forbidden
+from server.errors import Conflict, Forbidden, InvalidInput
 from server.extensions import db
 from server.models import MinutesStatus, Signature, utcnow
 from server.pdf.fonts_minutes import stamp_font_path
@@ -99,9 +100,12 @@ class SignatureCheck:
 class PdfCheck:
     signatures: list[SignatureCheck]
     audit_head: str | None
+    error: str | None = None  # the file could not be read as a PDF
 
     @property
     def ok(self) -> bool:
+        if self.error:
+            return False
         complete = {s.field for s in self.signatures} == set(FIELDS.values())
         last_covers_file = bool(self.signatures) and self.signatures[-1].coverage == "ENTIRE_FILE"
         return complete and last_covers_file and all(s.ok for s in self.signatures)
@@ -113,9 +117,7 @@ def _trust_roots(pems: list[str | bytes] | None) -> list[asn1_x509.Certificate]:
         data = pem.encode() if isinstance(pem, str) else pem
         for block in re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----",
                                 data, re.S):
-            from cryptography import x509 as pyca
-
-            der = pyca.load_pem_x509_certificate(block).public_bytes(Encoding.DER)
+            der = pyca_x509.load_pem_x509_certificate(block).public_bytes(Encoding.DER)
             roots.append(asn1_x509.Certificate.load(der))
     return roots
 
@@ -123,10 +125,14 @@ def _trust_roots(pems: list[str | bytes] | None) -> list[asn1_x509.Certificate]:
 def verify_pdf(pdf: bytes, trust_pems: list[str | bytes] | None = None) -> PdfCheck:
     """Validate every signature (integrity, cryptography, trust against ``trust_pems``,
     coverage, later modifications) and read the audit head the minutes state."""
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded_signatures = reader.embedded_signatures
+    except Exception as exc:  # pyHanko raises several kinds on a broken file
+        return PdfCheck([], None, error=f"not a readable PDF: {exc}")
     roots = _trust_roots(trust_pems)
     checks = []
-    for embedded in reader.embedded_signatures:
+    for embedded in embedded_signatures:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         status = validate_pdf_signature(embedded, context)
         cert = status.signing_cert
@@ -143,9 +149,14 @@ def verify_pdf(pdf: bytes, trust_pems: list[str | bytes] | None = None) -> PdfCh
 
 def stated_audit_head(pdf: bytes) -> str | None:
     """The audit chain head printed in the minutes, read back from the page text."""
-    with pymupdf.open("pdf", pdf) as doc:
-        text = "".join(page.get_text() for page in doc)
-    at = text.find(_HEAD_LABEL)
+    # Noto Serif sets "ff" and "fi" as ligatures: read them back as two letters.
+    flags = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
+    try:
+        with pymupdf.open("pdf", pdf) as doc:
+            text = "".join(page.get_text(flags=flags) for page in doc)
+    except (pymupdf.FileDataError, RuntimeError, ValueError):
+        return None
+    at = text.lower().find(_HEAD_LABEL)
     match = re.search(r"\b[0-9a-f]{64}\b", text[at:]) if at >= 0 else None
     return match.group(0) if match else None
 
@@ -156,11 +167,26 @@ def sign_minutes(meeting_id: int, actor: Actor | None, passphrase: str,
 
     The signer must be the meeting's participant in that role, signing with
     their own certificate (its passphrase unlocks their key). The secretary's
-    signature, the last one, seals the meeting.
+    signature, the last one, seals the meeting. A refused attempt (out of
+    order, not a signer, wrong passphrase) is audited.
     """
+    try:
+        return _sign(meeting_id, actor, passphrase, certificate_id)
+    except (Forbidden, Conflict, InvalidInput) as error:
+        if actor is not None:
+            audit.record_refusal("minutes.sign", "meeting", meeting_id, actor=actor,
+                                 meeting_id=meeting_id, reason=error.code)
+        raise
+
+
+def _sign(meeting_id: int, actor: Actor, passphrase: str, certificate_id: int | None) -> Signature:
     from server.services import archive
 
     meeting = get_meeting(meeting_id, actor, Permission.VIEW)
+    # Who may sign is checked first: others learn nothing about the minutes' state.
+    participant = participant_of(actor, meeting) if actor.user is not None else None
+    if participant is None or participant.role.value not in SIGNING_ORDER:
+        raise Forbidden("Only the chair and the secretary of the meeting sign its minutes.")
     minutes = minutes_of(meeting)
     if minutes is None or minutes.status == MinutesStatus.DRAFT:
         raise Conflict("The minutes must be finalised before they are signed.",
@@ -168,9 +194,6 @@ def sign_minutes(meeting_id: int, actor: Actor | None, passphrase: str,
     if minutes.status == MinutesStatus.SIGNED:
         raise Conflict("The minutes are already signed by the chair and the secretary.",
                        code="already_signed")
-    participant = participant_of(actor, meeting) if actor.user is not None else None
-    if participant is None or participant.role.value not in SIGNING_ORDER:
-        raise Forbidden("Only the chair and the secretary of the meeting sign its minutes.")
     signed_roles = [s.role.value for s in minutes.signatures]
     role = SIGNING_ORDER[len(signed_roles)]
     if participant.role.value in signed_roles:

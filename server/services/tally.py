@@ -129,7 +129,9 @@ def count(ballots: Iterable[CountedBallot], keys: Sequence[str]) -> dict[str, di
 def _fraction_text(value: Fraction | None) -> str | None:
     if value is None:
         return None
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{value.numerator}/{value.denominator}"
 
 
 def _figures(totals: dict[str, dict]) -> dict[str, dict]:

@@ -9,24 +9,29 @@ publishes in the caller's transaction; the caller commits. Casting is in
 """
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from server.errors import Conflict, InvalidInput, NotFound
+from server.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from server.extensions import db
 from server.models import (
-    AgendaItem, MajorityBase, MajorityRule, Meeting, MeetingStatus, Poll, PollKind, PollOption, PollOptionKind, PollStatus,
-    utcnow,
+    AgendaItem, MajorityBase, MajorityRule, Meeting, MeetingStatus, Poll, PollKind, PollOptionKind,
+    PollStatus, utcnow,
 )
 from server.services import access, audit, events
 from server.services.access import Permission
 from server.services.actors import Actor
+from server.services.poll_rules import RULE_FIELDS, apply_rules
 
-MOTION_OPTIONS = (("yes", "Tán thành"), ("no", "Không tán thành"), ("abstain", "Không biểu quyết"))
-_RULE_FIELDS = ("motion", "agenda_item_id", "kind", "option_kind", "min_choices", "max_choices",
-                "majority", "majority_base", "abstentions_count", "quorum_required",
-                "allow_change", "duration_seconds")
+MAX_ID = 2**31 - 1  # larger ids exist nowhere (and overflow SQLite's integers)
+
+
+def existing_id(value: int, what: str = "poll") -> int:
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"No such {what}.")
+    return value
 
 
 def iso(value) -> str | None:
@@ -70,13 +75,14 @@ def find_poll(poll_id: int, actor: Actor | None, permission: Permission) -> tupl
 
     An open poll past its closing time is closed here, by whoever looks at it first.
     """
-    poll = db.session.get(Poll, poll_id)
+    poll = db.session.get(Poll, existing_id(poll_id))
     if poll is None:
-        if actor is None:
-            access.require(actor, None, permission)  # NotAuthenticated before NotFound
+        if actor is None:  # the same answer as for an existing poll
+            raise NotAuthenticated("Log in first.")
         raise NotFound("No such poll.")
     meeting = access.get_meeting(poll.meeting_id, actor, permission)
-    if poll.status == PollStatus.DRAFT and Permission.CHAIR not in access.permissions(actor, meeting):
+    managing = Permission.CHAIR in access.permissions(actor, meeting)
+    if poll.status == PollStatus.DRAFT and not managing:
         raise NotFound("No such poll.")
     close_if_due(poll)
     return poll, meeting
@@ -88,7 +94,10 @@ def close_if_due(poll: Poll) -> bool:
         return False
     from server.services.poll_results import close_now
 
-    close_now(Actor.system(), lock_poll(poll.id))
+    locked = lock_poll(poll.id)  # the same object, reloaded: another worker may have closed it
+    if locked.status != PollStatus.OPEN:
+        return False
+    close_now(Actor.system(), locked)
     return True
 
 
@@ -96,55 +105,35 @@ def _managed(actor: Actor | None, poll_id: int) -> tuple[Poll, Meeting]:
     return find_poll(poll_id, actor, Permission.CHAIR)
 
 
-def _check_rules(meeting: Meeting, values: dict, candidates: list[str] | None) -> list[tuple]:
-    """Validate the rule fields together; answer the options the poll will have."""
-    item_id = values.get("agenda_item_id")
-    if item_id is not None:
-        item = db.session.get(AgendaItem, item_id)
-        if item is None or item.meeting_id != meeting.id:
-            raise InvalidInput("No such agenda item in this meeting.",
-                               fields={"agenda_item_id": "unknown agenda item"})
-    if values["kind"] == PollKind.SECRET and values["allow_change"]:
-        raise InvalidInput(
-            "A secret ballot cannot be changed: nothing links it to its voter any more.",
-            fields={"allow_change": "only for named polls"})
-    if values["option_kind"] == PollOptionKind.YES_NO_ABSTAIN:
-        if candidates:
-            raise InvalidInput("A yes/no poll has no candidates.", fields={"candidates": "not allowed"})
-        values["min_choices"] = values["max_choices"] = 1
-        return list(MOTION_OPTIONS)
-    if not candidates:
-        raise InvalidInput("Name at least one candidate.", fields={"candidates": "required"})
-    if len(set(candidates)) != len(candidates):
-        raise InvalidInput("A candidate is named twice.", fields={"candidates": "duplicate names"})
-    low, high = values["min_choices"], values["max_choices"]
-    if not 0 <= low <= high <= len(candidates) or high < 1:
-        raise InvalidInput("Choices must satisfy 0 ≤ min ≤ max ≤ number of candidates, max ≥ 1.",
-                           fields={"max_choices": "out of range"})
-    return [(f"c{n}", name) for n, name in enumerate(candidates, start=1)]
+def audits_refusal(action: str, obj_type: str = "poll"):
+    """Audit a refused management action (forbidden, or not possible in this state)."""
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(actor, object_id, *args, **kwargs):
+            try:
+                return function(actor, object_id, *args, **kwargs)
+            except (Forbidden, Conflict, InvalidInput) as refused:
+                if actor is not None:
+                    audit.record_refusal(action, obj_type, object_id, actor=actor,
+                                         reason=refused.code)
+                raise
+        return wrapper
+    return decorate
 
 
-def _apply(poll: Poll, meeting: Meeting, values: dict, candidates: list[str] | None) -> None:
-    options = _check_rules(meeting, values, candidates)
-    for name in _RULE_FIELDS:
-        setattr(poll, name, values[name])
-    if [(o.key, o.label) for o in poll.options] != options:
-        poll.options = [PollOption(position=n, key=k, label=label)
-                        for n, (k, label) in enumerate(options)]
-
-
+@audits_refusal("poll.create", "meeting")
 def create_poll(actor: Actor | None, meeting_id: int, fields: dict,
                 candidates: list[str] | None = None) -> Poll:
     """A draft poll; ``fields`` holds any of the rule fields, the others take their defaults."""
-    meeting = access.get_meeting(meeting_id, actor, Permission.CHAIR)
+    meeting = access.get_meeting(existing_id(meeting_id, "meeting"), actor, Permission.CHAIR)
     defaults = {"agenda_item_id": None, "kind": PollKind.NAMED,
                 "option_kind": PollOptionKind.YES_NO_ABSTAIN, "min_choices": 1, "max_choices": 1,
                 "majority": MajorityRule.SIMPLE, "majority_base": MajorityBase.CAST,
                 "abstentions_count": False,
                 "quorum_required": True, "allow_change": False, "duration_seconds": None}
-    values = {**defaults, **{k: v for k, v in fields.items() if k in _RULE_FIELDS}}
+    values = {**defaults, **{k: v for k, v in fields.items() if k in RULE_FIELDS}}
     poll = Poll(meeting_id=meeting.id, status=PollStatus.DRAFT, created_at=utcnow())
-    _apply(poll, meeting, values, candidates)
+    apply_rules(poll, meeting, values, candidates)
     db.session.add(poll)
     db.session.flush()
     audit.record("poll.create", "poll", poll.id, actor=actor, meeting_id=meeting.id,
@@ -153,6 +142,7 @@ def create_poll(actor: Actor | None, meeting_id: int, fields: dict,
     return poll
 
 
+@audits_refusal("poll.update")
 def update_poll(actor: Actor | None, poll_id: int, fields: dict,
                 candidates: list[str] | None = None) -> Poll:
     """Edit a draft; rules of an opened poll are frozen."""
@@ -160,11 +150,11 @@ def update_poll(actor: Actor | None, poll_id: int, fields: dict,
     if poll.status != PollStatus.DRAFT:
         raise Conflict("Only a draft poll can be edited; its rules are frozen once open.",
                        code="poll_not_draft")
-    values = {name: getattr(poll, name) for name in _RULE_FIELDS}
-    values.update({k: v for k, v in fields.items() if k in _RULE_FIELDS})
+    values = {name: getattr(poll, name) for name in RULE_FIELDS}
+    values.update({k: v for k, v in fields.items() if k in RULE_FIELDS})
     if candidates is None and values["option_kind"] == PollOptionKind.CANDIDATES:
         candidates = [o.label for o in poll.options if o.key.startswith("c")]
-    _apply(poll, meeting, values, candidates)
+    apply_rules(poll, meeting, values, candidates)
     audit.record("poll.update", "poll", poll.id, actor=actor, meeting_id=meeting.id,
                  payload={"fields": sorted(fields)})
     events.publish(meeting.id, "poll.updated", poll_view(poll), audience="staff")
@@ -173,7 +163,7 @@ def update_poll(actor: Actor | None, poll_id: int, fields: dict,
 
 def list_polls(actor: Actor | None, meeting_id: int) -> list[Poll]:
     """The meeting's polls, oldest first; drafts only for those who manage polls."""
-    meeting = access.get_meeting(meeting_id, actor, Permission.VIEW)
+    meeting = access.get_meeting(existing_id(meeting_id, "meeting"), actor, Permission.VIEW)
     query = select(Poll).where(Poll.meeting_id == meeting.id).order_by(Poll.id)
     if Permission.CHAIR not in access.permissions(actor, meeting):
         query = query.where(Poll.status != PollStatus.DRAFT)
@@ -183,8 +173,10 @@ def list_polls(actor: Actor | None, meeting_id: int) -> list[Poll]:
     return polls
 
 
+@audits_refusal("poll.open")
 def open_poll(actor: Actor | None, poll_id: int) -> Poll:
     """Open a draft for ballots, freezing its rules; quorum is checked when the poll needs it."""
+    from server.services.poll_progress import schedule_closing
     from server.services.poll_results import attendance_snapshot
 
     poll, meeting = _managed(actor, poll_id)
@@ -204,13 +196,16 @@ def open_poll(actor: Actor | None, poll_id: int) -> Poll:
                                          f"{snapshot['quorum']['required']} required"})
     now = utcnow()
     poll.status, poll.opened_at, poll.snapshot = PollStatus.OPEN, now, {"open": snapshot}
-    poll.closes_at = now + timedelta(seconds=poll.duration_seconds) if poll.duration_seconds else None
+    duration = poll.duration_seconds
+    poll.closes_at = now + timedelta(seconds=duration) if duration else None
     audit.record("poll.open", "poll", poll.id, actor=actor, meeting_id=meeting.id,
                  payload={"quorum": snapshot["quorum"], "closes_at": iso(poll.closes_at)})
     events.publish(meeting.id, "poll.opened", poll_view(poll))
+    schedule_closing(poll)
     return poll
 
 
+@audits_refusal("poll.close")
 def close_poll(actor: Actor | None, poll_id: int) -> Poll:
     """Close an open poll and fix its result; closing a closed poll changes nothing."""
     from server.services.poll_results import close_now
@@ -225,6 +220,7 @@ def close_poll(actor: Actor | None, poll_id: int) -> Poll:
     return close_now(actor, poll)
 
 
+@audits_refusal("poll.publish")
 def publish_poll(actor: Actor | None, poll_id: int, decision: str | None = None) -> Poll:
     """Show the result to everyone and record the decision on the agenda item."""
     from server.services.poll_results import decision_text, public_summary
@@ -243,10 +239,12 @@ def publish_poll(actor: Actor | None, poll_id: int, decision: str | None = None)
             item.decision = f"{item.decision}\n{poll.decision}" if item.decision else poll.decision
     audit.record("poll.publish", "poll", poll.id, actor=actor, meeting_id=meeting.id,
                  payload={"decision": poll.decision})
-    events.publish(meeting.id, "poll.published", {**poll_view(poll), "result": public_summary(poll)})
+    events.publish(meeting.id, "poll.published",
+                   {**poll_view(poll), "result": public_summary(poll)})
     return poll
 
 
+@audits_refusal("poll.cancel")
 def cancel_poll(actor: Actor | None, poll_id: int) -> Poll:
     """Cancel a draft or open poll; its ballots are kept but never counted."""
     poll, meeting = _managed(actor, poll_id)
@@ -264,12 +262,13 @@ def cancel_poll(actor: Actor | None, poll_id: int) -> Poll:
     return poll
 
 
+@audits_refusal("poll.revote")
 def revote(actor: Actor | None, poll_id: int) -> Poll:
     """A new draft with the same motion and rules, pointing back at the poll it repeats."""
     poll, meeting = _managed(actor, poll_id)
     if poll.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED, PollStatus.CANCELLED):
         raise Conflict("Only a finished poll can be voted again.", code=f"poll_{poll.status.value}")
-    fields = {name: getattr(poll, name) for name in _RULE_FIELDS}
+    fields = {name: getattr(poll, name) for name in RULE_FIELDS}
     candidates = ([o.label for o in poll.options]
                   if poll.option_kind == PollOptionKind.CANDIDATES else None)
     new = create_poll(actor, meeting.id, fields, candidates)

@@ -10,25 +10,28 @@ the devices with their reported status, and messages to all tablets.
 from __future__ import annotations
 
 import base64
+import hmac
 import io
 from datetime import timedelta
+from typing import Annotated
 
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy import select
 
 from server.auth import current_actor
-from server.errors import InvalidInput, NotFound
+from server.errors import InvalidInput, NotFound, invalid_from_validation
 from server.extensions import db
 from server.models import Device, DeviceKind, Meeting, Participant
 from server.pdf.pairing_sheet import PairingCard, SheetLabels, render_pairing_sheet
 from server.services import access, announcements, devices, session
 from server.services.access import Permission
 from server.services.actors import Actor
-from server.services.tokens import device_for_token
+from server.services.tokens import device_for_token, token_digest
 from server.web.meetings import local
 
 bp = Blueprint("control", __name__)
@@ -58,7 +61,8 @@ def join_link() -> str:
 
 
 def _staff_page(template: str, meeting: Meeting):
-    return render_template(template, meeting=meeting, local=local, join_link=join_link())
+    return render_template(template, meeting=meeting, local=local, join_link=join_link(),
+                           announcement=announcements.current(meeting.id))
 
 
 @bp.get("/meetings/<int:meeting_id>/control")
@@ -83,14 +87,29 @@ def projector_device(token: str) -> Device:
     return device
 
 
+def door_link(meeting: Meeting, door_token: str) -> str | None:
+    """The tablet's check-in link for the meeting's current door code, if ``door_token`` is it."""
+    expected = meeting.door_token_sha256
+    if not door_token or len(door_token) > 200 or not expected:
+        return None
+    if not hmac.compare_digest(expected, token_digest(door_token)):
+        return None
+    return join_link() + "#checkin=" + door_token
+
+
 @bp.get("/display/<token>")
 def projector(token: str):
+    """The room view. With ``?door=<door code>`` its QR code checks tablets in instead of
+    pointing to the tablet app (a stale door code falls back to the app's link)."""
     device = projector_device(token)
     meeting = access.get_meeting(device.meeting_id, Actor.of_device(device), Permission.WATCH)
+    check_in = door_link(meeting, request.args.get("door", ""))
+    link = check_in or join_link()
     response = Response(render_template(
         "control/projector.html", meeting=meeting,
         theme="dark" if request.args.get("theme") == "dark" else "light",
-        join_link=join_link(), join_qr=qr_data_uri(join_link())))
+        join_link=join_link(), join_qr=qr_data_uri(link), check_in=bool(check_in),
+        announcement=announcements.current(meeting.id)))
     # The token is in the address: never let it leave in a Referer, never cache the page.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
@@ -153,13 +172,31 @@ def pairing_sheet(meeting_id: int):
         "Cache-Control": "no-store"})
 
 
+class AnnouncementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Annotated[str, StringConstraints(max_length=announcements.MAX_LENGTH * 2)]
+
+
+class QrIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_QR_TEXT)]
+
+
+def _json_body(model: type[BaseModel]):
+    try:
+        return model.model_validate(request.get_json(silent=True))
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
+
+
 @bp.post("/meetings/<int:meeting_id>/announcements")
 @login_required
 def announce(meeting_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or set(body) - {"text"}:
-        raise InvalidInput(_("Send {\"text\": \"...\"}."), fields={"text": "required"})
-    payload = announcements.announce(current_actor(), meeting_id, body.get("text", ""))
+    """A message to every tablet and the projector; an empty text removes it."""
+    body = _json_body(AnnouncementIn)
+    payload = announcements.announce(current_actor(), meeting_id, body.text)
     db.session.commit()
     return jsonify(payload), 201
 
@@ -181,9 +218,6 @@ def device_list(meeting_id: int):
 def qr_code(meeting_id: int):
     """A QR code for a link the control room shows (a projector link, a pairing link)."""
     access.get_meeting(meeting_id, current_actor(), Permission.RUN)
-    body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not 0 < len(text) <= MAX_QR_TEXT:
-        raise InvalidInput(_("Nothing to encode."), fields={"text": f"1-{MAX_QR_TEXT} characters"})
+    text = _json_body(QrIn).text
     return Response(qr_svg(text), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 

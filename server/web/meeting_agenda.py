@@ -26,16 +26,20 @@ DIRECTIONS = ("up", "down", "indent", "outdent")
 
 def render_agenda(meeting, errors=None, values=None, editing=None, status=200):
     tree = agenda_service.agenda_tree(meeting)
+    # After a change the page comes back with the focus on the item that changed
+    # (autofocus, so keyboard users keep their place without any script).
+    focus_id = request.args.get("focus", type=int)
+    focus_dir = request.args.get("dir") if request.args.get("dir") in DIRECTIONS else "up"
     return render_template(
         "meetings/agenda.html", meeting=meeting, tab="agenda", tree=tree,
         flat=agenda_service.flatten(tree.items), people=participants_of(meeting),
-        errors=errors or {},
-        values=values or {}, editing=editing, max_depth=MAX_AGENDA_DEPTH), status
+        errors=errors or {}, values=values or {}, editing=editing, max_depth=MAX_AGENDA_DEPTH,
+        focus_id=focus_id, focus_dir=focus_dir), status
 
 
-def _back(meeting_id: int, item_id: int | None = None):
-    anchor = f"item-{item_id}" if item_id else None
-    return redirect(url_for("meetings.agenda", meeting_id=meeting_id, _anchor=anchor))
+def _back(meeting_id: int, item_id: int | None = None, direction: str | None = None):
+    return redirect(url_for("meetings.agenda", meeting_id=meeting_id, focus=item_id,
+                            dir=direction))
 
 
 @bp.get("/<int:meeting_id>/agenda")
@@ -121,11 +125,11 @@ def move_agenda_item(meeting_id: int, item_id: int):
     move = target_of(tree.items, item_id, direction)
     if move is None:
         flash(_("The item cannot move that way."), "error")
-        return _back(meeting_id, item_id)
+        return _back(meeting_id, item_id, direction)
     try:
         agenda_service.move_item(meeting_id, item_id, actor, move)
         db.session.commit()
     except InvalidInput as exc:
         db.session.rollback()
         flash(exc.message, "error")
-    return _back(meeting_id, item_id)
+    return _back(meeting_id, item_id, direction)

@@ -17,10 +17,10 @@ from flask_login import login_required
 from pydantic import BaseModel, ValidationError
 
 from server.auth import current_actor
-from server.errors import HemicycleError, InvalidInput, fields_from_validation
+from server.errors import HemicycleError, InvalidInput
 from server.extensions import db
 from server.models import MeetingStatus, QuorumRule, Role
-from server.schemas.meetings import MeetingCreate, MeetingUpdate
+from server.schemas.meetings import MeetingCreate, MeetingUpdate, friendly_message
 from server.services import meetings
 from server.services.access import Permission, get_meeting, permissions, require_account_role
 
@@ -76,10 +76,19 @@ def parse_form(model: type[BaseModel], values: dict, datetimes: tuple[str, ...] 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = fields_from_validation(exc)
+        fields = form_messages(exc)
         if "body" in fields and "body" not in model.model_fields:
             fields["form"] = fields.pop("body")  # a rule about several fields
         raise FormError(fields) from None
+
+
+def form_messages(exc: ValidationError) -> dict[str, str]:
+    """Pydantic's errors in the user's language, one per field (the API keeps pydantic's)."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(name, friendly_message(error))
+    return fields
 
 
 def form_errors(exc: Exception) -> dict[str, str]:

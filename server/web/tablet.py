@@ -15,11 +15,13 @@ bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 CLIENT = ROOT / "tablet_client"
 NO_CACHE = "no-cache"
 TYPES = {".webmanifest": "application/manifest+json", ".js": "text/javascript"}
+SERVED = {".html", ".js", ".css", ".png", ".svg", ".webmanifest"}  # not the icon script
 
 
 def _send(path: str):
     target = (CLIENT / path).resolve()
-    if CLIENT.resolve() not in target.parents or not target.is_file():
+    inside = CLIENT.resolve() in target.parents
+    if not inside or not target.is_file() or target.suffix not in SERVED:
         abort(404)
     mimetype = TYPES.get(target.suffix)
     response = send_from_directory(CLIENT, path, mimetype=mimetype, max_age=0)

@@ -1,6 +1,10 @@
 // REST calls with the device token (Authorization: Bearer), and their errors.
 let token = null;
 let onUnauthorized = () => {};
+let clockOffset = 0; // server time − local time, from the Date header of each answer
+
+/** Now, by the server's clock (countdowns must not depend on a tablet's wrong clock). */
+export function serverNow() { return Date.now() + clockOffset; }
 
 export class ApiError extends Error {
   constructor(status, code, message, fields = {}) {
@@ -34,6 +38,8 @@ export async function api(path, { method = "GET", body, blob = false } = {}) {
   } catch (err) {
     throw new ApiError(0, "offline", String(err && err.message || err));
   }
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (!Number.isNaN(date)) clockOffset = date + 500 - Date.now(); // Date has 1 s resolution
   if (!response.ok) {
     let error = {};
     try { error = (await response.json()).error || {}; } catch { /* not JSON */ }

@@ -57,12 +57,12 @@ export async function cachedPages(meetingId, doc, version) {
   return count;
 }
 
-/** Fetch every page not cached yet; progress(done, total) after each. */
-export async function saveForOffline(meetingId, doc, version, progress = () => {}) {
+/** Fetch every page (up to ``upTo``) not cached yet; progress(done, total) after each. */
+export async function saveForOffline(meetingId, doc, version, progress = () => {}, upTo = version.page_count) {
   const name = cacheName(meetingId, doc.confidential);
   const cache = await caches.open(name);
   const total = version.page_count;
-  for (let page = 1; page <= total; page += 1) {
+  for (let page = 1; page <= Math.min(upTo, total); page += 1) {
     for (const size of ["large", "thumb"]) {
       const url = pageUrl(doc, version, page, size);
       if (!(await cache.match(url))) await fetchAndKeep(name, url);

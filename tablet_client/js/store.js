@@ -19,6 +19,7 @@ export const state = {
   documents: [],
   revision: null,
   sealed: false,
+  announcement: null,   // {text, at} from the control room
 };
 
 export function subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); }
@@ -128,6 +129,9 @@ export function applyEvent(type, payload) {
         state.poll = { ...payload };
       }
       return changed("poll");
+    case "announcement":
+      state.announcement = payload.cleared ? null : payload;
+      return changed("announcement");
     case "meeting.sealed":
       state.sealed = true;
       return changed("sealed");

@@ -121,3 +121,27 @@ def test_participants_read_but_cannot_change(client, auth, role):
 def test_anonymous_gets_401(client, meeting):
     assert client.get(url(meeting)).status_code == 401
     assert client.post(url(meeting), json={"title": "x"}).status_code == 401
+
+
+def test_absurdly_nested_json_is_refused_not_a_crash(logged_in, meeting):
+    response = logged_in.post(url(meeting), data="[" * 100_000 + "]" * 100_000,
+                              content_type="application/json")
+    assert response.status_code == 422
+    nested = {"id": 1}
+    for _ in range(300):
+        nested = {"id": 1, "children": [nested]}
+    response = logged_in.put(url(meeting), json={"items": [nested]})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"title": None}, "title"), ({"title": ""}, "title"), ({"planned_minutes": 2000}, "planned_minutes"),
+    ({"presenter": "x" * 201}, "presenter"), ({"presenter_participant_id": 4242}, "presenter_participant_id"),
+    ({"parent_id": 1}, "parent_id"),
+])
+def test_patch_rejects_bad_input(logged_in, meeting, body, field):
+    item = factories.make_item(meeting, "Giữ nguyên")
+    response = logged_in.patch(url(meeting, f"/{item.id}"), json=body)
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"]
+    db.session.refresh(item)
+    assert item.title == "Giữ nguyên"

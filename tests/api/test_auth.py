@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from server import create_app
+from server.config import Config
 from server.extensions import db
 from server.models import Base, Device, LoginFailure, MeetingStatus, Role, utcnow
 from server.services.tokens import token_digest
@@ -43,7 +44,18 @@ def test_login_returns_user_and_csrf_token_and_sets_a_safe_cookie(app, client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_session_cookie_is_secure_unless_configured_otherwise(tmp_path):
+@pytest.mark.parametrize("insecure, secure", [(None, True), ("0", True), ("1", False)])
+def test_cookies_are_secure_unless_the_deployment_says_plain_http(monkeypatch, tmp_path, insecure,
+                                                                   secure):
+    monkeypatch.delenv("HEMICYCLE_INSECURE_COOKIES", raising=False)
+    if insecure is not None:
+        monkeypatch.setenv("HEMICYCLE_INSECURE_COOKIES", insecure)
+    config = Config.from_env(SECRET_KEY="x", DATA_DIR=tmp_path)
+    assert (config.SESSION_COOKIE_SECURE, config.SESSION_COOKIE_HTTPONLY,
+            config.SESSION_COOKIE_SAMESITE) == (secure, True, "Lax")
+
+
+def test_secure_session_cookie_is_marked_so(tmp_path):
     app = create_app(conftest.test_config(tmp_path, SESSION_COOKIE_SECURE=True))
     with app.app_context():
         Base.metadata.create_all(db.engine)

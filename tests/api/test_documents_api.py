@@ -2,18 +2,11 @@
 authorisation matrix tablets and staff meet in the room."""
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import pymupdf
 import pytest
-from sqlalchemy import func, select
 
-from server.extensions import db
-from server.models import Blob, Document, DocumentVersion
-from server.services import storage
 from tests.pdf import samples
-from tests.pdf.world import make_world
+from tests.pdf.world import make_world, post_file
 
 
 @pytest.fixture
@@ -26,11 +19,6 @@ def world(app, auth, secretary):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
-
-
-def post_file(client, url, data: bytes, filename="Báo cáo tài chính.pdf", headers=None, **fields):
-    form = {"file": (io.BytesIO(data), filename), **fields}
-    return client.post(url, data=form, content_type="multipart/form-data", headers=headers or {})
 
 
 def upload(client, world, data=None, **fields):
@@ -50,14 +38,17 @@ def pixels(png: bytes) -> pymupdf.Pixmap:
     return pymupdf.Pixmap(png)
 
 
-def differing_fraction(a: pymupdf.Pixmap, b: pymupdf.Pixmap) -> float:
+def differing_fraction(a: pymupdf.Pixmap, b: pymupdf.Pixmap, threshold: int = 24) -> float:
+    """Share of pixels that differ by more than ``threshold`` in some channel (so two JPEG
+    decoders' rounding does not count)."""
     assert (a.width, a.height, a.n) == (b.width, b.height, b.n)
     sa, sb, n = a.samples, b.samples, a.n
     step = 7  # sample every 7th pixel: enough to measure, quick in Python
     total = differing = 0
     for index in range(0, len(sa) // n, step):
         total += 1
-        differing += sa[index * n:index * n + n] != sb[index * n:index * n + n]
+        offset = index * n
+        differing += any(abs(sa[offset + c] - sb[offset + c]) > threshold for c in range(n))
     return differing / total
 
 
@@ -121,17 +112,19 @@ def test_confidential_pages_reach_delegates_watermarked_and_never_as_pdf_or_text
     assert pdf.status_code == 403 and pdf.get_json()["error"]["code"] == "confidential"
     assert client.get(f"{base}/pages/1/text", headers=reader).status_code == 403
     assert client.get(f"/api/v1/documents/{document['id']}", headers=reader).get_json()["can_download"] is False
-    staff = client.get(page_url(document))
+    staff = client.get(page_url(document, ext="jpg"))  # the cached image the stamp starts from
     mine = client.get(page_url(document), headers=reader)
     theirs = client.get(page_url(document), headers=bearer(world.other_token))
-    assert mine.status_code == 200 and "ETag" not in mine.headers
+    assert mine.status_code == 200 and mine.mimetype == "image/png" and "ETag" not in mine.headers
     assert mine.headers["Cache-Control"] == "private, no-store"
     assert staff.headers["Cache-Control"] == "private, no-store"
     clean, marked, other = pixels(staff.data), pixels(mine.data), pixels(theirs.data)
-    assert differing_fraction(clean, marked) > 0.02  # the watermark covers the page
-    assert differing_fraction(marked, other) > 0.002  # and names its reader
+    covered = differing_fraction(clean, marked)
+    assert 0.01 < covered < 0.5  # the watermark covers part of the page, the page shows through
+    assert differing_fraction(marked, other) > 0.001  # and names its reader
     band = clean.height - 20  # the foot band carries the name in dark red on white
-    assert any(marked.pixel(x, band) != clean.pixel(x, band) for x in range(0, 1600, 4))
+    assert any(max(abs(p - q) for p, q in zip(marked.pixel(x, band), clean.pixel(x, band))) > 60
+               for x in range(0, 1600, 2))
     jpeg = client.get(page_url(document, ext="jpg"), headers=reader)
     assert jpeg.status_code == 200 and jpeg.mimetype == "image/jpeg"
 
@@ -216,89 +209,6 @@ def test_bad_page_requests_get_clear_errors(client, world, url_tail, status):
     document = upload(client, world)
     assert client.get(f"/api/v1/documents/{document['id']}/versions/1/{url_tail}").status_code == status
     assert client.get(f"/api/v1/documents/{document['id']}/versions/7/pages/1.png").status_code == 404
-
-
-HOSTILE_UPLOADS = {
-    "garbage": (lambda: b"\x00\x01garbage" * 100, 422, "not_a_pdf"),
-    "truncated": (lambda: samples.truncated(0.5), 422, "damaged_pdf"),
-    "encrypted": (samples.encrypted, 422, "encrypted_pdf"),
-    "zero_pages": (samples.zero_pages, 422, "empty_pdf"),
-    "fifty_thousand_pages": (lambda: samples.pages(50_000), 422, "too_many_pages"),
-    "enormous_page": (lambda: samples.page_of_size(100_000, 100_000), 422, "page_too_large"),
-    "image_bomb": (samples.image_bomb, 422, "image_too_large"),
-    "empty_file": (lambda: b"", 422, "empty_file"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(HOSTILE_UPLOADS))
-def test_hostile_uploads_are_refused_and_leave_nothing_behind(app, client, world, name):
-    factory, status, code = HOSTILE_UPLOADS[name]
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents", factory(),
-                         filename="tai-lieu.pdf")
-    assert response.status_code == status, response.get_json()
-    assert response.get_json()["error"]["code"] == code
-    assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
-    assert db.session.scalar(select(func.count()).select_from(Document)) == 0
-    data_dir = Path(app.config["DATA_DIR"])
-    assert [p for p in (data_dir / "blobs").rglob("*") if p.is_file()] == []
-    assert list((data_dir / "tmp").iterdir()) == []
-    assert client.get("/healthz").status_code == 200
-
-
-def test_oversized_uploads_get_413(app, client, world):
-    app.config["DOCUMENT_MAX_BYTES"] = 10_000
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents", samples.many_pages(200))
-    assert response.status_code == 413 and response.get_json()["error"]["code"] == "file_too_large"
-    app.config["MAX_CONTENT_LENGTH"] = 5_000
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents", samples.many_pages(200))
-    assert response.status_code == 413
-
-
-def test_javascript_is_removed_and_reported(client, world):
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
-                         samples.with_javascript())
-    assert response.status_code == 201
-    body = response.get_json()
-    assert body["notices"]["javascript_removed"] >= 3
-    pdf = client.get(f"/api/v1/documents/{body['document']['id']}/versions/1/pdf")
-    assert b"/JavaScript" not in pdf.data and b"calc.exe" not in pdf.data
-
-
-def test_office_upload_without_libreoffice_is_415(app, client, world):
-    app.config["SOFFICE_PATH"] = ""
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
-                         b"PK\x03\x04" + bytes(200), filename="Tờ trình.docx")
-    assert response.status_code == 415
-    assert response.get_json()["error"]["code"] == "conversion_unavailable"
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
-                         b"GIF89a" + bytes(200), filename="anh.gif")
-    assert response.status_code == 415
-
-
-@pytest.mark.parametrize("filename, expected", [
-    ("../../etc/passwd.pdf", "passwd.pdf"),
-    ("..\\..\\windows\\system.ini.pdf", "system.ini.pdf"),
-    ("bi\x00ên\x1fbản\x7f.pdf", "biênbản.pdf"),
-    ("Bie\u0302n ba\u0309n ho\u0323p.pdf", "Biên bản họp.pdf"),  # NFD in, NFC out
-    ("<script>alert(1)</script>.pdf", "_script_alert(1)__script_.pdf"),
-])
-def test_hostile_filenames_are_sanitised(client, world, filename, expected):
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
-                         samples.vietnamese(1), filename=filename)
-    assert response.status_code == 201, response.get_json()
-    document = response.get_json()["document"]
-    assert document["current_version"]["filename"] == expected
-    assert "/" not in document["title"]
-
-
-def test_very_long_filenames_are_cut_on_a_character_boundary(client, world):
-    response = post_file(client, f"/api/v1/meetings/{world.meeting.id}/documents",
-                         samples.vietnamese(1), filename="Nghị quyết " * 100 + ".pdf")
-    filename = response.get_json()["document"]["current_version"]["filename"]
-    assert filename.endswith(".pdf") and len(filename.encode()) <= storage.MAX_FILENAME_BYTES
-    assert filename.startswith("Nghị quyết Nghị")
-    version = db.session.scalars(select(DocumentVersion)).one()
-    assert version.filename == filename
 
 
 def test_openapi_documents_every_document_endpoint(client):

@@ -37,6 +37,8 @@ def test_create_read_list(logged_in):
     listed = logged_in.get("/api/v1/meetings?status=draft").get_json()
     assert [m["id"] for m in listed] == [created["id"]]
     assert logged_in.get("/api/v1/meetings?status=published").get_json() == []
+    bad = logged_in.get("/api/v1/meetings?status=finished")
+    assert bad.status_code == 422 and "status" in bad.get_json()["error"]["fields"]
 
 
 @pytest.mark.parametrize("change, field", [
@@ -149,3 +151,19 @@ def test_openapi_documents_the_preparation_api(client):
     upload = paths["/api/v1/meetings/{meeting_id}/participants/import"]["post"]["requestBody"]
     assert set(upload["content"]) == {"multipart/form-data", "text/csv"}
     assert "secretar" in paths["/api/v1/meetings/{meeting_id}/publish"]["post"]["description"]
+
+
+def test_a_paired_tablet_sees_its_own_meeting_only(client, app):
+    from tests.realtime.seed import seed_meeting
+
+    seeded = seed_meeting(pair_tablet=True)
+    factories.make_meeting(title="Khác", status=MeetingStatus.PUBLISHED)
+    headers = {"Authorization": f"Bearer {seeded.tablet_token}"}
+    listed = client.get("/api/v1/meetings", headers=headers)
+    assert listed.status_code == 200
+    assert [m["id"] for m in listed.get_json()] == [seeded.meeting.id]
+    item = seeded.items[0]
+    assert client.get(f"/api/v1/meetings/{seeded.meeting.id}/agenda", headers=headers).status_code == 200
+    response = client.patch(f"/api/v1/meetings/{seeded.meeting.id}/agenda/{item.id}",
+                            json={"title": "x"}, headers=headers)
+    assert response.status_code == 403

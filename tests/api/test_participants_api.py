@@ -159,3 +159,16 @@ def test_chair_reads_but_cannot_change(client, auth):
     assert client.get(url(meeting)).status_code == 200
     assert client.patch(url(meeting, f"/{me.id}"), json={"weight": 5}).status_code == 403
     assert client.delete(url(meeting, f"/{me.id}")).status_code == 403
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"weight": None}, "weight"), ({"role": None}, "role"), ({"full_name": None}, "full_name"),
+    ({"voting_right": None}, "voting_right"), ({"weight": -2}, "weight"), ({"seat": 12}, "seat"),
+    ({"proxy_holder_id": 0}, "proxy_holder_id"), ({"user_id": 3}, "user_id"),
+])
+def test_patch_rejects_bad_input(logged_in, meeting, body, field):
+    person = factories.make_participant(meeting, full_name="Hoàng Văn Thụ")
+    response = logged_in.patch(url(meeting, f"/{person.id}"), json=body)
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"]
+    db.session.refresh(person)
+    assert (person.full_name, person.weight, person.role) == ("Hoàng Văn Thụ", 1, MeetingRole.DELEGATE)

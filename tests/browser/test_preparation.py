@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from server.models import Role
 from tests import factories
@@ -18,6 +20,21 @@ GOOD_CSV = (
     "Lê Thị Thu Hà;;Thư ký kỳ họp;secretary;no;1;C1\n"
 )
 BAD_CSV = "full_name,weight\nNguyễn Văn An,1\nLê Thị Bình,nặng\nNguyễn Văn An,1\n"
+
+
+def wait_until(page, expression: str, timeout: float = 10) -> None:
+    """Poll a JS expression from here: page.wait_for_function would need 'unsafe-eval' in the CSP."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError:  # the page is navigating: ask again on the next one
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression} at {page.url}: "
+                                 f"{page.inner_text('#main')[:600]}")
+        time.sleep(0.05)
 
 
 def add_item(page, title, *, under=None, minutes=None):
@@ -60,6 +77,18 @@ def test_secretary_prepares_and_publishes_a_meeting(live_server, page, login, sc
     page.locator("#agenda-tree li", has_text="Mục tạm").locator("form[data-confirm] button").click()
     page.wait_for_selector(".item-title:text-is('Mục tạm')", state="detached")
     add_item(page, "Bế mạc", minutes=5)
+
+    # Keyboard: Alt+Shift+↑ moves the focused item, and the focus comes back to it.
+    assert page.evaluate("document.activeElement.closest('.agenda-item')?.id") is not None
+    titles = "[...document.querySelectorAll('.item-row .item-title')].map(e => e.textContent)"
+    page.locator("#agenda-tree li", has_text="Bế mạc").locator("button[value=up]").focus()
+    page.keyboard.press("Alt+Shift+ArrowUp")
+    wait_until(page, f"{titles}[1] === 'Bế mạc'")
+    focused = ("document.activeElement.closest('.agenda-item')"
+               "?.querySelector('.item-title').textContent")
+    wait_until(page, f"{focused} === 'Bế mạc'")
+    page.keyboard.press("Alt+Shift+ArrowDown")
+    wait_until(page, f"{titles}.at(-1) === 'Bế mạc'")
     numbers = page.locator(".item-row .num").all_inner_texts()
     assert numbers == ["1.", "2.", "2.1.", "2.2.", "2.3.", "3."]
     assert page.locator(".item-row .item-title").all_inner_texts()[4] == "Văn hóa - xã hội"

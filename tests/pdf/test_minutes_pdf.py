@@ -22,7 +22,9 @@ SECTIONS = {
     "attendance": {
         "present": [{"name": "Nguyễn Thị Ngọc Diễm", "position": "Chủ tịch", "role": "chair"},
                     {"name": "Phạm Thị Kỳ Duyên", "position": "", "role": "delegate"},
-                    {"name": "Trần Văn Lữ", "position": "", "role": "secretary"}],
+                    {"name": "Trần Văn Lữ", "position": "", "role": "secretary"},
+                    {"name": "Hoàng Văn Dẫn", "position": "", "role": "delegate"},
+                    {"name": "Lý Thị Kiều Diệp", "position": "", "role": "delegate"}],
         "absent": [{"name": "Đặng Văn Hữu", "position": "", "role": "delegate"}],
         "excused": [{"name": "Võ Thị Thu Thủy", "position": "", "role": "delegate",
                      "excuse": "Ốm"}],
@@ -76,6 +78,7 @@ def test_vietnamese_text_comes_back_exactly(vietnamese):
                      "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                      "Lâm Đồng, ngày 05 tháng 11 năm 2026", "BIÊN BẢN",
                      "Nguyễn Thị Ngọc Diễm", "Phạm Thị Kỳ Duyên", "Trần Văn Lữ", "Võ Thị Thu Thủy",
+                     "Hoàng Văn Dẫn", "Lý Thị Kiều Diệp",  # ẫ ệ ữ ỳ
                      "Bắt đầu 08 giờ 00 phút, ngày 05/11/2026", "THƯ KÝ", "CHỦ TỌA",
                      "Kết quả: THÔNG QUA", "Thông qua Nghị quyết số 7.", "Ý kiến khác: không có.",
                      "sha256 " + "c" * 64, HEAD):
@@ -128,6 +131,9 @@ def test_failed_and_unknown_results():
     sections = copy.deepcopy(SECTIONS)
     sections["items"][1]["polls"][0]["passed"] = False
     assert "KHÔNG THÔNG QUA" in _text(render_minutes(sections, "", "vi", HEAD).pdf)
+    sections["items"][1]["polls"][0]["outcome"] = "no_quorum"
+    assert "không đủ túc số" in _text(render_minutes(sections, "", "vi", HEAD).pdf)
+    sections["items"][1]["polls"][0]["outcome"] = ""
     sections["items"][1]["polls"][0]["passed"] = None
     sections["items"][1]["polls"][0]["options"][0]["count"] = None
     assert "Kết quả:" not in _text(render_minutes(sections, "", "vi", HEAD).pdf)
@@ -156,3 +162,10 @@ def test_text_is_escaped():
 ])
 def test_date_line_follows_decree_30(when, expected):
     assert place_and_date("Đà Lạt", when, "vi") == expected
+
+
+@pytest.mark.parametrize("head", ["f" * 64, "0ff1ce" * 10 + "ffff", "0" * 64])
+def test_the_stated_audit_head_reads_back_exactly(head):
+    from server.services.signing import stated_audit_head
+
+    assert stated_audit_head(render_minutes(SECTIONS, "", "en", head).pdf) == head

@@ -38,11 +38,11 @@ def test_real_world_pdfs_are_accepted_with_pages_text_and_first_renders(tmp_path
     assert len(result["pages"]) == page_count
     assert result["pages_rendered"] == min(3, page_count)
     assert all(len(page["content_sha256"]) == 64 for page in result["pages"])
-    large = render.cache_path(tmp_path / "data", result["sha256"], 1, "large")
-    thumb = render.cache_path(tmp_path / "data", result["sha256"], 1, "thumb")
+    large = render.cache_path(tmp_path / "data", result["sha256"], 1, "large", "png")
+    thumb = render.cache_path(tmp_path / "data", result["sha256"], 1, "thumb", "jpg")
     large_image, thumb_image = pymupdf.Pixmap(str(large)), pymupdf.Pixmap(str(thumb))
     assert large_image.width == 1600 and thumb_image.width == 400
-    assert not render.cache_path(tmp_path / "data", result["sha256"], 4, "large").exists()
+    assert not render.cache_path(tmp_path / "data", result["sha256"], 4, "large", "jpg").exists()
 
 
 def test_vietnamese_text_is_extracted_per_page_in_nfc(tmp_path):
@@ -53,7 +53,7 @@ def test_vietnamese_text_is_extracted_per_page_in_nfc(tmp_path):
 
 def test_rotated_pages_render_in_their_displayed_orientation(tmp_path):
     result = inspect(tmp_path, samples.rotated())
-    image = pymupdf.Pixmap(str(render.cache_path(tmp_path / "data", result["sha256"], 1, "large")))
+    image = pymupdf.Pixmap(str(render.cache_path(tmp_path / "data", result["sha256"], 1, "large", "jpg")))
     assert image.width == 1600 and image.height < image.width  # portrait page turned 90°
 
 
@@ -84,15 +84,12 @@ def test_a_content_stream_bomb_hits_the_memory_limit_not_the_server(tmp_path):
     assert refusal(tmp_path, samples.content_bomb(1 << 30), memory_mb=400) == "pdf_too_complex"
 
 
-def test_an_image_bomb_within_the_image_limit_is_bounded_by_memory(tmp_path):
-    # Allow the image's pixel count, so only the address-space limit stands in the way.
-    data = samples.image_bomb(32768)
-    try:
-        result = inspect(tmp_path, data, max_image_pixels=2**31, memory_mb=400)
-    except sandbox.SandboxError as exc:
-        assert exc.code == "pdf_too_complex"
-    else:  # MuPDF managed to subsample while decoding: then the page must be served correctly
-        assert result["page_count"] == 1
+def test_an_image_bomb_allowed_by_the_pixel_limit_is_still_bounded(tmp_path):
+    # With the image-size check lifted, MuPDF inflates the 1 GiB image (it subsamples while
+    # decoding, so 400 MB may suffice): the CPU limit stops it instead of the server stalling.
+    code = refusal(tmp_path, samples.image_bomb(32768), max_image_pixels=2**31, memory_mb=400,
+                   cpu_seconds=3)
+    assert code in ("pdf_too_slow", "pdf_too_complex")
 
 
 def test_a_slow_file_is_stopped_by_the_cpu_limit(tmp_path):
@@ -156,3 +153,10 @@ def test_render_scale_keeps_extreme_pages_within_the_pixel_budget():
     scale = render.scale_for(20, 14_000, 1600)
     assert 20 * 14_000 * scale * scale <= render.MAX_PIXELS * 1.0001
     assert render.scale_for(595, 842, 1600) == pytest.approx(1600 / 595)
+
+
+def test_extracted_text_is_bounded_per_page_and_per_document(tmp_path):
+    result = inspect(tmp_path, samples.vietnamese(3), first_pages=0, max_text_chars=40,
+                     max_total_text_chars=100)
+    lengths = [len(page["text"]) for page in result["pages"]]
+    assert lengths == [40, 40, 20]

@@ -1,6 +1,7 @@
 """A published meeting with staff, two delegates, their tablets and a projector."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +61,9 @@ def upload_file(tmp_path: Path, data: bytes, filename: str = "Báo cáo.pdf") ->
     path = tmp_path / f"upload-{len(list(tmp_path.glob('upload-*')))}"
     path.write_bytes(data)
     return Upload(path=path, filename=filename)
+
+
+def post_file(client, url, data: bytes, filename="Báo cáo tài chính.pdf", headers=None, **fields):
+    """A multipart upload, as the secretary's browser or a script sends it."""
+    form = {"file": (io.BytesIO(data), filename), **fields}
+    return client.post(url, data=form, content_type="multipart/form-data", headers=headers or {})

@@ -17,13 +17,21 @@ from tests import factories
 USER_AGENT = "hemicycle-tests/1"  # the same for HTTP and sockets: sessions are bound to it
 
 
+def login(base_url: str, user, password: str = factories.PASSWORD) -> requests.Session:
+    """Log in through the real endpoint, as a browser would; the session sends the CSRF token."""
+    http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
+    response = http.post(base_url + "/api/v1/auth/login",
+                         json={"username": user.username, "password": password}, timeout=10)
+    assert response.status_code == 200, response.text
+    http.headers["X-CSRFToken"] = response.json()["csrf_token"]
+    return http
+
+
 def login_cookie(base_url: str, user, password: str = factories.PASSWORD) -> str:
     """Log in through the real endpoint; return the Cookie header of the session."""
-    response = requests.post(base_url + "/api/v1/auth/login",
-                             json={"username": user.username, "password": password},
-                             headers={"User-Agent": USER_AGENT}, timeout=10)
-    assert response.status_code == 200, response.text
-    return "; ".join(f"{c.name}={c.value}" for c in response.cookies)
+    http = login(base_url, user, password)
+    return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
 class LiveClient:
@@ -38,7 +46,7 @@ class LiveClient:
         self.connect_error = None
         self.disconnected = threading.Event()
         self._lock = threading.Lock()
-        for name in ("event", "revision", "revoked"):
+        for name in ("event", "revision", "revoked", "presence"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("connect_error", self._on_connect_error)
         self.sio.on("disconnect", lambda *args: self.disconnected.set())
@@ -70,10 +78,20 @@ class LiveClient:
         with self._lock:
             return [d for n, d in self.received if n == "event" and (type is None or d["type"] == type)]
 
+    def presence(self) -> list[dict]:
+        with self._lock:
+            return [d for n, d in self.received if n == "presence"]
+
     def revisions(self) -> list[int]:
         """Every revision this client was told about, as events or ticks, in arrival order."""
+        told: list[int] = []
         with self._lock:
-            return [d["revision"] for n, d in self.received if n in ("event", "revision")]
+            for name, data in self.received:
+                if name == "event":
+                    told.append(data["revision"])
+                elif name == "revision":
+                    told.extend(data["revisions"])
+        return told
 
     def wait_for(self, predicate, timeout: float = 20, what: str = "condition"):
         """Wait until ``predicate()`` holds (a deadline for slow machines, not a timing check)."""

@@ -15,26 +15,33 @@ class LiveEnv:
     def __init__(self, app, server: LiveServer):
         self.app = app
         self.server = server
+        self.seeded = None
 
     @property
     def url(self) -> str:
         return self.server.url
 
 
-def start_live(tmp_path, async_mode: str = "eventlet", **server_kw):
-    """Tables created and an app context pushed here; the server process shares the file."""
+def start_live(tmp_path, async_mode: str = "eventlet", before_start=None, **server_kw):
+    """Tables created and an app context pushed here; the server process shares the file.
+
+    ``before_start()`` may seed what the server must find when it starts.
+    """
     database_url = f"sqlite:///{tmp_path / 'live.db'}"
     app = create_app(test_config(tmp_path, DATABASE_URL=database_url))
     context = app.app_context()
     context.push()
     Base.metadata.create_all(db.engine)
+    seeded = before_start() if before_start else None
     server = LiveServer(tmp_path / "data", database_url, async_mode=async_mode, **server_kw)
     try:
         server.start()
     except Exception:
         context.pop()
         raise
-    return LiveEnv(app, server), context
+    env = LiveEnv(app, server)
+    env.seeded = seeded
+    return env, context
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import AgendaItem, AuditEntry, MeetingEvent, MeetingRole, MeetingStatus, Role
-from server.schemas.meetings import AgendaItemCreate, AgendaItemUpdate, AgendaMove
+from server.schemas.meetings import AgendaItemCreate, AgendaItemUpdate, AgendaMove, AgendaOrder
 from server.services import agenda
 from server.services.actors import Actor
 from tests import factories
@@ -156,7 +156,7 @@ def test_other_meetings_items_are_not_found(meeting, staff):
 
 def test_reorder_the_whole_tree(meeting, staff):
     a, b, c = (add(meeting, staff, t) for t in "ABC")
-    agenda.reorder(meeting.id, staff, agenda.AgendaOrder.model_validate(
+    agenda.reorder(meeting.id, staff, AgendaOrder.model_validate(
         {"items": [{"id": c.id, "children": [{"id": a.id}]}, {"id": b.id}]}))
     db.session.commit()
     assert numbered(meeting) == [("1", "C"), ("1.1", "A"), ("2", "B")]
@@ -168,7 +168,7 @@ def test_reorder_must_name_every_item_once(meeting, staff, shape):
     items = {"missing": [{"id": a.id}], "repeated": [{"id": a.id}, {"id": b.id}, {"id": a.id}],
              "unknown": [{"id": a.id}, {"id": b.id}, {"id": 9999}]}[shape]
     with pytest.raises(InvalidInput):
-        agenda.reorder(meeting.id, staff, agenda.AgendaOrder.model_validate({"items": items}))
+        agenda.reorder(meeting.id, staff, AgendaOrder.model_validate({"items": items}))
 
 
 def test_changes_to_a_published_agenda_are_broadcast(app, staff):
@@ -192,3 +192,14 @@ def test_only_preparers_edit_the_agenda(app, role):
     factories.make_participant(meeting, user=user, role=role)
     with pytest.raises(Forbidden):
         agenda.add_item(meeting.id, Actor.of_user(user), AgendaItemCreate(title="x"))
+
+
+def test_refusals_are_audited(app):
+    user = factories.make_user(Role.DELEGATE)
+    meeting = factories.make_meeting(status=MeetingStatus.PUBLISHED)
+    factories.make_participant(meeting, user=user)
+    with pytest.raises(Forbidden):
+        agenda.add_item(meeting.id, Actor.of_user(user), AgendaItemCreate(title="x"))
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.outcome, entry.actor) == ("agenda.item_add", "refused", f"user:{user.id}")
+    assert db.session.scalar(select(func.count()).select_from(AgendaItem)) == 0

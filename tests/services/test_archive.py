@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from datetime import date, timedelta
 
 import bagit
 import pytest
@@ -13,14 +13,12 @@ import sqlalchemy
 
 from server.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from server.extensions import db
-from server.models import (
-    Document, DocumentPage, DocumentVersion, MeetingStatus, MinutesStatus, Role,
-)
+from server.models import MeetingStatus, MinutesStatus, Role
 from server.services import audit, minutes as minutes_service
 from server.services.actors import Actor
 from server.services.archive import export_package
 from server.services.archive_demo import seed_sealed_meeting
-from server.services.archive_search import fold, index_meeting, search
+from server.services.archive_search import _snippet, fold, index_meeting, search
 from server.services.archive_verify import verify_package
 from tests import factories
 
@@ -35,7 +33,7 @@ def archivist(app):
     return Actor.of_user(factories.make_user(Role.SECRETARY))
 
 
-def _rewrite(package, tmp_path, name_part: str, change) -> "Path":
+def _rewrite(package, tmp_path, name_part: str, change) -> Path:
     """Change one file of a zipped bag; returns the unpacked bag directory."""
     with zipfile.ZipFile(package) as archive:
         archive.extractall(tmp_path / "unpacked")
@@ -166,6 +164,17 @@ def test_snippets_show_the_original_words(sealed, archivist):
     hit = search(archivist, "cao toc")[0]
     assert "Đường cao tốc Tân Phú - Bảo Lộc" in hit["snippet"]
     assert hit["kind"] == "page" and "Báo cáo tình hình" in hit["label"]
+    assert "Biên bản được lập xong" in search(archivist, "bien ban duoc lap")[0]["snippet"]
+
+
+def test_snippets_cut_at_word_boundaries():
+    original = " ".join(f"Đại biểu thứ {n} phát biểu ý kiến." for n in range(30))
+    original += " Biên bản kết thúc."
+    snippet = _snippet(original, fold(original), ["bien", "ban"])
+    assert snippet.startswith("…") and not snippet.endswith("…")
+    core = snippet.strip("…")
+    assert core.endswith("Biên bản kết thúc.")
+    assert (" " + core) in original  # begins with a whole word
 
 
 def test_search_filters_by_body_and_dates(sealed, archivist):
@@ -221,3 +230,16 @@ def test_search_on_postgresql(tmp_path, postgres_url):
         with admin_engine.begin() as connection:
             connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
         admin_engine.dispose()
+
+
+def test_verify_refuses_what_is_not_a_package(app, tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    assert not verify_package(junk).ok
+    hostile = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("../../escaped.txt", "x")
+    result = verify_package(hostile)
+    assert not result.ok and "unsafe path" in result.problems[0]
+    assert not (tmp_path.parent / "escaped.txt").exists()
+    assert not verify_package(tmp_path).ok  # a directory that is not a bag

@@ -64,8 +64,8 @@ def test_background_render_fills_the_cache_and_reports_progress(app, world, tmp_
     _document, version, _ = upload(world, tmp_path, samples.many_pages(12))
     data_dir = Path(app.config["DATA_DIR"])
     for number in range(1, 13):
-        for size in render.SIZES:
-            assert render.cache_path(data_dir, version.blob_sha256, number, size).exists()
+        for size, ext in render.ALL_VARIANTS:
+            assert render.cache_path(data_dir, version.blob_sha256, number, size, ext).exists()
     db.session.refresh(version)
     assert version.pages_rendered == 12
     rendered = events_of(world, "document.rendered")
@@ -215,3 +215,113 @@ def test_delete_removes_the_document_but_keeps_a_blob_another_uses(app, world, t
     assert db.session.get(Document, first.id) is None
     assert storage.blob_path(version.blob_sha256).exists()
     assert events_of(world, "document.removed")[-1].payload == {"document_id": first.id}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd.pdf", "passwd.pdf"),
+    ("C:\\Users\\thuky\\Tờ trình.pdf", "Tờ trình.pdf"),
+    ("a\x00b\x1fc\u0085.pdf", "abc.pdf"),
+    ("...", "document.pdf"),
+    ('Tờ trình "số 5" <dự thảo>?.pdf', "Tờ trình _số 5_ _dự thảo__.pdf"),
+    ("", "document.pdf"),
+    ("Ho\u0323p.PDF", "Họp.PDF"),
+    ("x" * 1000 + ".pdf", "x" * 196 + ".pdf"),
+    ("ệ" * 300 + ".pdf", "ệ" * 65 + ".pdf"),  # 3 bytes each: cut on a character boundary
+])
+def test_safe_filename(name, expected):
+    assert storage.safe_filename(name) == expected
+
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "a" / "b.bin"
+    storage.atomic_write(target, b"one")
+    storage.atomic_write(target, b"two")
+    assert target.read_bytes() == b"two" and [p.name for p in target.parent.iterdir()] == ["b.bin"]
+
+
+def test_rendering_runs_in_the_background_after_the_commit(app, world, tmp_path):
+    import time
+
+    app.config["DOCUMENT_RENDER_INLINE"] = False
+    _document, version, _ = upload(world, tmp_path, samples.many_pages(8))
+    deadline = time.monotonic() + 120  # a bound for a shared machine, not a performance target
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if db.session.get(DocumentVersion, version.id).pages_rendered == 8:
+            break
+        time.sleep(0.2)
+    assert db.session.get(DocumentVersion, version.id).pages_rendered == 8
+    assert events_of(world, "document.rendered")[-1].payload["pages_rendered"] == 8
+
+
+def test_pages_not_rendered_yet_are_rendered_on_demand(app, world, tmp_path):
+    app.config["DOCUMENT_FIRST_PAGES"] = 1
+    app.config["DOCUMENT_RENDER_INLINE"] = False
+    document, version, _ = documents.upload_document(
+        world.staff, world.meeting.id, upload_file(tmp_path, samples.many_pages(5)), DocumentUpload())
+    db.session.commit()  # no render scheduled: page 4 is not in the cache
+    target = render.cache_path(Path(app.config["DATA_DIR"]), version.blob_sha256, 4, "thumb", "png")
+    assert not target.exists()
+    plan = page_images.plan_page(world.device(world.reader), document.id, 1, 4, "thumb", "png")
+    assert page_images.page_bytes(plan)[:8] == b"\x89PNG\r\n\x1a\n" and target.exists()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice is not installed")
+def test_office_files_are_converted_when_libreoffice_is_present(app, world, tmp_path):
+    import zipfile
+
+    odt = tmp_path / "to-trinh.odt"
+    with zipfile.ZipFile(odt, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+            'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+            'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+            "<office:body><office:text><text:p>Tờ trình về ngân sách</text:p></office:text>"
+            "</office:body></office:document-content>"))
+    document, version, _ = upload(world, tmp_path, odt.read_bytes(), filename="Tờ trình.odt")
+    assert version.filename == "Tờ trình.pdf" and version.source_blob_sha256
+    assert "ngân sách" in version.pages[0].text
+
+
+def test_jpeg_and_png_variants_are_written_with_the_renders(app, world, tmp_path):
+    _document, version, _ = upload(world, tmp_path, samples.with_image())
+    png = render.cache_path(Path(app.config["DATA_DIR"]), version.blob_sha256, 1, "large", "png")
+    jpeg = png.with_suffix(".jpg")
+    assert jpeg.read_bytes()[:3] == b"\xff\xd8\xff"
+    import pymupdf
+
+    assert pymupdf.Pixmap(str(jpeg)).width == pymupdf.Pixmap(str(png)).width == 1600
+
+
+def test_many_tablets_asking_for_the_same_missing_page_cause_one_render(app, world, tmp_path, monkeypatch):
+    import threading
+
+    from server.pdf import sandbox
+
+    app.config["DOCUMENT_FIRST_PAGES"] = 0
+    app.config["DOCUMENT_RENDER_INLINE"] = False
+    document, version, _ = documents.upload_document(
+        world.staff, world.meeting.id, upload_file(tmp_path, samples.many_pages(3)), DocumentUpload())
+    db.session.commit()
+    plan = page_images.plan_page(world.device(world.reader), document.id, 1, 2, "large", "png")
+    renders, real_run = [], sandbox.run
+
+    def counting_run(op, request, **kw):  # a spy: the real sandbox still does the work
+        renders.append(op)
+        return real_run(op, request, **kw)
+
+    monkeypatch.setattr(page_images.sandbox, "run", counting_run)
+    images = []
+
+    def tablet():
+        with app.app_context():
+            images.append(page_images.page_bytes(plan))
+
+    threads = [threading.Thread(target=tablet) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(images) == 6 and len(set(images)) == 1
+    assert renders == ["render"]

@@ -216,3 +216,27 @@ def test_chair_cannot_publish(app):
     factories.make_participant(meeting, user=user, role=MeetingRole.CHAIR)
     with pytest.raises(Forbidden):
         meetings.publish_meeting(meeting.id, actor(user))
+
+
+def test_refused_creation_is_audited(app):
+    user = factories.make_user(Role.DELEGATE)
+    with pytest.raises(Forbidden):
+        meetings.create_meeting(actor(user), MeetingCreate(title="x", body="y", starts_at=START))
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.outcome) == ("meeting.create", "refused")
+
+
+def test_a_whole_preparation_leaves_a_verifiable_audit_chain(app, secretary):
+    from server.schemas.meetings import AgendaItemCreate, ParticipantCreate
+    from server.services import agenda, audit, participants
+
+    staff = actor(secretary)
+    meeting = meetings.create_meeting(staff, MeetingCreate(title="Kỳ họp", body="HĐND", starts_at=START))
+    db.session.commit()
+    agenda.add_item(meeting.id, staff, AgendaItemCreate(title="Khai mạc"))
+    participants.add_participant(meeting.id, staff, ParticipantCreate(full_name="Chủ tọa", role=MeetingRole.CHAIR))
+    participants.add_participant(meeting.id, staff, ParticipantCreate(full_name="Đại biểu"))
+    meetings.publish_meeting(meeting.id, staff)
+    db.session.commit()
+    result = audit.verify()
+    assert result.ok and result.entries == 5, result.problems

@@ -1,15 +1,15 @@
 """Minutes: drafted from the record, edited, finalised with the audit head of that moment."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
-from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.errors import Conflict, Forbidden, NotFound
 from server.extensions import db
 from server.models import (
-    AttendanceStatus, AuditEntry, MeetingStatus, MinutesStatus, Poll, PollOption, PollStatus, Role,
+    AuditEntry, MeetingStatus, MinutesStatus, Poll, PollOption, PollStatus, Role,
 )
 from server.services import audit, minutes as minutes_service
 from server.services.actors import Actor
@@ -65,6 +65,7 @@ def test_draft_carries_the_whole_record(held):
     ({"options": [{"key": "yes", "votes": 4}], "outcome": "adopted"}, ("4", "4", True)),
     ({"counts": {"yes": 3}, "weights": {"yes": "3.0000"}}, ("3", "3", None)),
     ({"totals": "garbage", "passed": "yes"}, (None, None, None)),
+    ({"outcome": "no_quorum", "passed": True}, (None, None, False)),
     (None, (None, None, None)),
 ])
 def test_poll_results_are_read_defensively(app, result, expected):

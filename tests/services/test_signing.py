@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.extensions import db
-from server.models import MeetingEvent, MeetingStatus, MinutesStatus, Role
+from server.models import AuditEntry, MeetingEvent, MeetingStatus, MinutesStatus, Role
 from server.services import access, ca, minutes as minutes_service, signing
 from server.services.actors import Actor
 from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
@@ -77,6 +77,8 @@ def test_wrong_passphrase_is_refused_and_nothing_is_signed(final):
     with pytest.raises(InvalidInput):
         signing.sign_minutes(meeting.id, chair, "not the passphrase")
     assert minutes_service.minutes_of(meeting).signatures == []
+    refusal = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "minutes.sign"))
+    assert refusal.outcome == "refused" and refusal.payload == {"reason": "wrong_passphrase"}
 
 
 def test_chair_cannot_sign_twice(final):

@@ -57,7 +57,8 @@ def room(members=30, present=30, represented=0):
     (TWO_THIRDS, PRESENT, False, ballots([1] * 6), room(30, 10), False, "10"),
     (TWO_THIRDS, MEMBERS, False, ballots([1] * 20), room(30, 25), True, "30"),
     (TWO_THIRDS, MEMBERS, False, ballots([1] * 19, [], [1] * 6), room(30, 25), False, "30"),
-    (TWO_THIRDS, CAST, False, ballots(), room(), False, "0"),  # zero votes: 0 >= 2/3 * 0 must not pass
+    # zero votes: 0 >= 2/3 * 0 must not pass
+    (TWO_THIRDS, CAST, False, ballots(), room(), False, "0"),
     (TWO_THIRDS, CAST, True, ballots([], [], [1] * 3), room(), False, "3"),
     # three quarters: exactly 3/4 passes
     (THREE_QUARTERS, CAST, False, ballots([1] * 3, [1]), room(), True, "4"),
@@ -67,7 +68,8 @@ def room(members=30, present=30, represented=0):
     (THREE_QUARTERS, MEMBERS, False, ballots([1] * 23), room(30), True, "30"),
     (THREE_QUARTERS, MEMBERS, False, ballots(), room(0, 0), False, "0"),
 ])
-def test_motion_rules_at_their_edges(rule, base, abst_count, cast, attendance, passed, expected_base):
+def test_motion_rules_at_their_edges(rule, base, abst_count, cast, attendance, passed,
+                                     expected_base):
     result = tally.decide_motion(cast, Rules(rule, base, abst_count), attendance)
     assert result["passed"] is passed
     assert result["base"] == expected_base

@@ -190,10 +190,11 @@ def test_proxies_one_ballot_each_within_the_limit(app):
     answer = room.vote(holder, poll, "no", on_behalf_of=absent1.id)
     assert answer["on_behalf_of"] == absent1.id and answer["voter_id"] == holder.id
     refused(lambda: room.vote(holder, poll, "no", on_behalf_of=absent1.id), "already_voted")
-    refused(lambda: room.vote(holder, poll, "no", on_behalf_of=absent2.id), "proxy_limit", Forbidden)
+    refused(lambda: room.vote(holder, poll, "no", on_behalf_of=absent2.id), "proxy_limit",
+            Forbidden)
     status = ballots.voting_status(holder.actor, poll.id)
-    assert [(b["represented_id"], b["voted"]) for b in status["ballots"]] == [
-        (holder.id, True), (absent1.id, True), (absent2.id, False)]
+    assert [(b["represented_id"], b["voted"], b["allowed"]) for b in status["ballots"]] == [
+        (holder.id, True, True), (absent1.id, True, True), (absent2.id, False, False)]
     result = room.close(poll)
     assert result["totals"]["no"] == {"count": 1, "weight": "2.5000"}
     named = {b["participant_id"]: b for b in result["ballot_list"]}

@@ -12,12 +12,14 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy
+from sqlalchemy import select
 
 from server import create_app
 from server.errors import Conflict
 from server.extensions import db
 from server.models import (
-    AttendanceStatus, Base, Device, MeetingStatus, Participant, Poll, PollKind, QuorumRule, Role,
+    AttendanceStatus, Base, Device, MeetingEvent, MeetingStatus, Participant, Poll, PollKind,
+    QuorumRule, Role,
 )
 from server.services import ballots, voting
 from server.services.actors import Actor
@@ -32,7 +34,8 @@ THREADS = 8
 def seat_many(n: int) -> tuple[Actor, int, list[int]]:
     """A published meeting with ``n`` present delegates of varied weight, on tablets."""
     staff = Actor.of_user(factories.make_user(Role.SECRETARY, password=None))
-    meeting = factories.make_meeting(status=MeetingStatus.PUBLISHED, quorum_rule=QuorumRule.MAJORITY)
+    meeting = factories.make_meeting(status=MeetingStatus.PUBLISHED,
+                                     quorum_rule=QuorumRule.MAJORITY)
     people = [Participant(meeting_id=meeting.id, full_name=f"Đại biểu {i}",
                           weight=Decimal("1") + Decimal("0.25") * (i % 4),
                           attendance=AttendanceStatus.PRESENT) for i in range(n)]
@@ -114,6 +117,13 @@ def run_burst(app, kind: PollKind) -> None:
     for key, figures in expected.items():
         assert result["totals"][key]["count"] == figures["count"]
         assert Decimal(result["totals"][key]["weight"]) == figures["weight"]
+    progress = db.session.scalars(select(MeetingEvent).where(MeetingEvent.type == "poll.progress")
+                                  .order_by(MeetingEvent.revision)).all()
+    assert progress[-1].payload["cast"] == VOTERS
+    if kind == PollKind.NAMED:  # events name the missing only once few are missing
+        first, last = progress[0].payload, progress[-1].payload
+        assert "not_voted" not in first and first["not_voted_count"] > 50
+        assert last["not_voted"] == [] and last["not_voted_count"] == 0
     if kind == PollKind.SECRET:
         receipts = {b["receipt"] for b in result["ballot_list"]}
         assert receipts == {a["receipt"] for a in answers} and len(receipts) == VOTERS

@@ -13,6 +13,7 @@ from server.extensions import db
 from server.models import AuditEntry, MeetingEvent, Poll, PollKind, VoterRecord
 from server.services import ballots, voting
 from tests.services.test_voting import Room, refused
+from tests.services.test_voting_concurrency import postgres_app  # noqa: F401  (fixture)
 
 VOTERS = 40
 
@@ -77,7 +78,8 @@ def test_every_receipt_is_in_the_published_tally_with_its_choice(secret_poll):
     room.close(poll)
     voting.publish_poll(room.staff, poll.id)
     db.session.commit()
-    published = {b["receipt"]: b["choices"] for b in db.session.get(Poll, poll.id).result["ballot_list"]}
+    ballot_list = db.session.get(Poll, poll.id).result["ballot_list"]
+    published = {b["receipt"]: b["choices"] for b in ballot_list}
     assert len(published) == VOTERS
     for answer in answers:
         assert published[answer["receipt"]] == answer["choices"]
@@ -123,3 +125,35 @@ def test_secret_progress_events_carry_counts_only(secret_poll):
     for event in events:
         assert set(event.payload) == {"poll_id", "status", "cast", "cast_weight", "members",
                                       "members_weight", "present"}
+
+
+def test_on_postgresql_closing_rewrites_ballots_out_of_insertion_order(postgres_app):
+    """PostgreSQL keeps rows in insertion order and stamps them with their transaction (xmin).
+
+    While the poll is open both would tie ballots to voters for someone reading
+    the database directly (documented limit); closing rewrites the ballots, in
+    random order and in one transaction, before anyone can see the result.
+    """
+    room = Room(VOTERS)
+    poll = room.poll(kind=PollKind.SECRET)
+    answers = [room.vote(d, poll, "yes" if i < VOTERS // 2 else "no")
+               for i, d in enumerate(room.delegates)]
+    room.close(poll)
+    ballot_rows = dump("ballot")
+    voter_order = ["yes"] * (VOTERS // 2) + ["no"] * (VOTERS // 2)
+    assert [r["choices"][0] for r in ballot_rows] != voter_order
+    assert values(ballot_rows, skip=("poll_id", "weight")) & values(dump("voter_record")) == set()
+    ballot_xmins = set(db.session.scalars(text("SELECT xmin::text FROM ballot")))
+    voter_xmins = set(db.session.scalars(text("SELECT xmin::text FROM voter_record")))
+    assert len(ballot_xmins) == 1 and not ballot_xmins & voter_xmins
+    published = {b["receipt"] for b in db.session.get(Poll, poll.id).result["ballot_list"]}
+    assert published == {a["receipt"] for a in answers}
+
+
+def test_someone_else_sending_my_ballot_id_gets_no_receipt(app):
+    room = Room(3)
+    poll = room.poll(kind=PollKind.SECRET)
+    ballot_id = uuid.uuid4()
+    room.vote(room.delegates[0], poll, "yes", ballot_id=ballot_id)
+    refused(lambda: room.vote(room.delegates[1], poll, "yes", ballot_id=ballot_id),
+            "ballot_id_reused", Conflict)

@@ -151,3 +151,14 @@ def test_logout_form_needs_its_csrf_token(csrf_app):
     page = client.get("/no-such-page", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert client.post("/logout", data={"csrf_token": csrf_from(page)}).status_code == 302
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_pages_that_need_a_login_come_back_after_it(app, client):
+    make_user(username="an")
+    response = client.get("/meetings/?status=draft")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/meetings/?status%3Ddraft"
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="next" value="/meetings/?status=draft"' in form
+    assert post_login(client, next="/meetings/?status=draft").headers["Location"] == \
+        "/meetings/?status=draft"

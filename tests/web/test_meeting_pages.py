@@ -159,7 +159,9 @@ def test_participants_add_import_edit_remove(page):
         assert name in body
     people = {p.full_name: p for p in db.session.scalars(select(Participant))}
     edit = f"{url}/{people['Trần Đức Lương'].id}"
-    assert "Gives a proxy to" in html(page.get(edit, headers={"Accept-Language": "en"})) or True
+    form = html(page.get(edit + "?lang=en"))
+    assert "Gives a proxy to" in form and "Phạm Minh Chính" in form
+    assert "Ủy quyền cho" in html(page.get(edit + "?lang=vi"))
     response = page.post(edit, data={"full_name": "Trần Đức Lương", "role": "delegate", "weight": "3",
                                      "voting_right": "1", "position": "", "email": "", "seat": "C1",
                                      "proxy_holder_id": str(people["Phạm Minh Chính"].id)})
@@ -245,3 +247,23 @@ def test_forms_without_the_csrf_token_are_refused(csrf_app):
     page = html(client.get("/meetings/new"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post("/meetings/new", data={**MEETING_FORM, "csrf_token": token}).status_code == 302
+
+
+def test_form_errors_speak_the_users_language(page):
+    page.get("/meetings/?lang=vi")
+    body = html(page.post("/meetings/new", data={**MEETING_FORM, "title": "", "proxy_limit": "nhiều"}))
+    assert "Trường này là bắt buộc." in body and "Hãy nhập một số." in body
+    page.get("/meetings/?lang=en")
+    body = html(page.post("/meetings/new", data={**MEETING_FORM, "title": ""}))
+    assert "This field is required." in body
+
+
+def test_after_a_move_the_focus_returns_to_the_item(page):
+    meeting = factories.make_meeting()
+    first, second = factories.make_item(meeting, "A"), factories.make_item(meeting, "B")
+    response = page.post(f"/meetings/{meeting.id}/agenda/{second.id}/move", data={"direction": "up"})
+    assert response.headers["Location"].endswith(f"?focus={second.id}&dir=up")
+    body = html(page.get(response.headers["Location"]))
+    item = body[body.index(f'id="item-{second.id}"'):body.index(f'id="item-{first.id}"')]
+    assert "just-changed" in item and re.search(r'value="down"\s+autofocus', item)  # up is disabled now
+    assert body.count("autofocus") == 1

@@ -5,11 +5,11 @@
 /** Translated strings, put on the page root as data-strings='{...}' by the template. */
 export const strings = JSON.parse(document.querySelector("[data-strings]")?.dataset.strings || "{}");
 
-/** t("key", {n: 3}) → the translated string with %(n)s replaced. */
+/** t("key", {n: 3}) → the translated string with {n} replaced. */
 export function t(key, values = {}) {
   let text = strings[key] ?? key;
   for (const [name, value] of Object.entries(values)) {
-    text = text.replaceAll(`%(${name})s`, String(value));
+    text = text.replaceAll(`{${name}}`, String(value));
   }
   return text;
 }
@@ -32,8 +32,18 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * Replace a node's children. Keyboard focus inside it survives the redraw: the new
+ * control with the same accessible name (row buttons name their row) gets it back.
+ */
 export function replace(node, ...children) {
+  const active = document.activeElement;
+  const label = active && node.contains(active) ? active.getAttribute("aria-label") || active.textContent : null;
   node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  if (label === null) return;
+  const again = [...node.querySelectorAll("button, a, input, select")]
+    .find((c) => (c.getAttribute("aria-label") || c.textContent) === label);
+  if (again && !again.disabled) again.focus();
 }
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
@@ -130,9 +140,13 @@ export function notify(message, kind = "info") {
   notify.timer = setTimeout(() => { box.hidden = true; }, kind === "error" ? 8000 : 3000);
 }
 
-/** Runs an action from a button: disables it meanwhile, reports failures. */
+/**
+ * Runs an action from a button: marks it busy meanwhile (a second press does nothing),
+ * reports failures. Not `disabled`: that would take the keyboard focus away.
+ */
 export async function act(button, action, done) {
-  if (button) button.disabled = true;
+  if (button?.getAttribute("aria-busy") === "true") return null;
+  button?.setAttribute("aria-busy", "true");
   try {
     const result = await action();
     if (done) notify(done);
@@ -141,7 +155,7 @@ export async function act(button, action, done) {
     notify(err.message || String(err), "error");
     return null;
   } finally {
-    if (button) button.disabled = false;
+    button?.removeAttribute("aria-busy");
   }
 }
 

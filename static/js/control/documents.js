@@ -48,9 +48,9 @@ export function mountDocuments(ctx) {
     const count = presented.page_count || found?.version.page_count || "?";
     const title = presented.title || found?.doc.title || "";
     const prev = el("button", { type: "button", class: "btn small secondary", id: "page-previous",
-      "aria-keyshortcuts": "ArrowLeft", disabled: presented.page <= 1 }, "← ", el("kbd", {}, "←"));
+      "aria-keyshortcuts": "ArrowLeft", "aria-label": t("previous_page"), disabled: presented.page <= 1 }, el("kbd", {}, "←"));
     const next = el("button", { type: "button", class: "btn small", id: "page-next",
-      "aria-keyshortcuts": "ArrowRight", disabled: count !== "?" && presented.page >= count }, el("kbd", {}, "→"), " →");
+      "aria-keyshortcuts": "ArrowRight", "aria-label": t("next_page"), disabled: count !== "?" && presented.page >= count }, el("kbd", {}, "→"));
     prev.addEventListener("click", () => turn(-1));
     next.addEventListener("click", () => turn(1));
     const number = presented.number ?? found?.version.number;

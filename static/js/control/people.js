@@ -34,6 +34,7 @@ export function mountPeople(ctx) {
   const projectorList = document.getElementById("projector-list");
   let devices = [];
   let reloadTimer = null;
+  let lastProjectorUrl = null;  // the display link made on this page, shown once
 
   function renderQuorum() {
     const q = store.state.quorum;
@@ -62,10 +63,12 @@ export function mountPeople(ctx) {
       const link = new URL(code.pair_path, window.location.origin).href;
       const image = await qrImage(meetingId, link, `${t("pair")}: ${person.name}`);
       pairingBox.hidden = false;
+      const close = el("button", { type: "button", class: "btn small ghost", id: "pairing-close" }, t("hide"));
+      close.addEventListener("click", () => { pairingBox.hidden = true; replace(pairingBox); button.focus(); });
       replace(pairingBox, el("strong", {}, person.name), image,
         el("div", {}, `${t("pin")}: `, el("span", { class: "pin", id: "pairing-pin" }, code.pin)),
         el("div", { class: "muted" }, t("expires", { time: localTime(code.expires_at) })),
-        el("p", { class: "muted" }, t("pair_hint")));
+        el("p", { class: "muted" }, t("pair_hint")), close);
       pairingBox.scrollIntoView({ block: "nearest" });
     });
   }
@@ -132,12 +135,25 @@ export function mountPeople(ctx) {
   projectorButton?.addEventListener("click", () => act(projectorButton, async () => {
     const answer = await api("POST", `/api/v1/meetings/${meetingId}/projectors`, { label: "" });
     const url = new URL(`/display/${answer.token}`, window.location.origin).href;
+    lastProjectorUrl = url;
     projectorBox.hidden = false;
     replace(projectorBox, el("p", {}, t("projector_made")),
       el("code", { id: "projector-url" }, url), await qrImage(meetingId, url, url),
       el("div", { class: "row tight" },
-        el("a", { href: url, target: "_blank", rel: "noopener", class: "btn small" }, "☀"),
-        el("a", { href: `${url}?theme=dark`, target: "_blank", rel: "noopener", class: "btn small secondary" }, "☾")));
+        el("a", { href: url, target: "_blank", rel: "noopener", class: "btn small" }, t("open_light")),
+        el("a", { href: `${url}?theme=dark`, target: "_blank", rel: "noopener", class: "btn small secondary" }, t("open_dark"))));
+  }));
+
+  const doorButton = document.getElementById("make-door");
+  const doorBox = document.getElementById("door-result");
+  doorButton?.addEventListener("click", () => act(doorButton, async () => {
+    const { token } = await api("POST", `/api/v1/meetings/${meetingId}/door-token`);
+    const link = new URL(`/tablet/#checkin=${encodeURIComponent(token)}`, window.location.origin).href;
+    doorBox.hidden = false;
+    replace(doorBox, el("p", {}, t("door_made")), await qrImage(meetingId, link, link),
+      el("code", { id: "door-link" }, link),
+      lastProjectorUrl ? el("a", { href: `${lastProjectorUrl}?door=${encodeURIComponent(token)}`, target: "_blank",
+        rel: "noopener", id: "door-projector-link" }, t("door_on_projector")) : null);
   }));
 
   function scheduleDevices() {

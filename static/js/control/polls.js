@@ -87,7 +87,7 @@ export function mountPolls(ctx, { big = false, create = true, itemOnly = false }
       polls = polls.filter((p) => p.status === "open" || p.status === "closed" || p.agenda_item_id === item);
     }
     polls.sort((a, b) => (ORDER[a.status] - ORDER[b.status]) || (b.id - a.id));
-    if (!polls.length) { replace(list, el("p", { class: "muted" }, t("no_polls"))); return; }
+    if (!polls.length) { replace(list, el("p", { class: "muted" }, t(create ? "no_polls" : "no_polls_item"))); return; }
     replace(list, polls.map(pollCard));
   }
 

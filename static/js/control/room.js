@@ -21,7 +21,6 @@ const ctx = {
   live, store, meetingId,
   command: (name, payload = {}, button = null) => act(button, () => live.command(name, payload)),
 };
-window.hemicycleControl = ctx; // for the browser tests and the curious: read-only use
 
 showConnection(live, document.getElementById("connection"));
 mountSession(ctx);

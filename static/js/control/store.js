@@ -22,7 +22,8 @@ export function createStore(live) {
     progress: new Map(),       // poll id -> {cast, members, not_voted?...}
     results: new Map(),        // poll id -> result summary
     featuredPollId: null,      // the poll the projector shows (open, just closed or published)
-    announcement: null,
+    // The message on screens when the page was served (snapshots do not carry it).
+    announcement: JSON.parse(document.querySelector("[data-announcement]")?.dataset.announcement || "null"),
     skewMs: 0,                 // client clock minus server clock, roughly
     lastPushed: null,
   };

@@ -1,5 +1,6 @@
-// Agenda editor comfort: Alt+arrows move the focused item, and after a move
-// (the page reloads at #item-<id>) the focus returns to that item.
+// Agenda editor comfort: Alt+Shift+arrows move the item whose buttons have the
+// focus (plain Alt+←/→ would be the browser's Back and Forward). The page that
+// comes back puts the focus on the same item by itself (autofocus).
 const KEYS = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "outdent", ArrowRight: "indent" };
 
 export function moveButton(item, direction) {
@@ -9,31 +10,16 @@ export function moveButton(item, direction) {
 
 function onKeydown(event) {
   const direction = KEYS[event.key];
-  if (!direction || !event.altKey) return;
+  if (!direction || !event.altKey || !event.shiftKey) return;
   const item = event.target.closest(".agenda-item");
   const button = item && moveButton(item, direction);
   if (button && !button.disabled) {
     event.preventDefault();
-    sessionStorage.setItem("prep.agenda.focus", direction);
     button.click();
   }
-}
-
-function restoreFocus() {
-  const match = /^#item-(\d+)$/.exec(window.location.hash);
-  if (!match) return;
-  const item = document.getElementById(`item-${match[1]}`);
-  if (!item) return;
-  item.classList.add("just-changed");
-  const wanted = sessionStorage.getItem("prep.agenda.focus") || "up";
-  sessionStorage.removeItem("prep.agenda.focus");
-  const buttons = [moveButton(item, wanted), ...item.querySelectorAll(".item-row button")];
-  const target = buttons.find((b) => b && !b.disabled);
-  if (target) target.focus();
 }
 
 const tree = document.getElementById("agenda-tree");
 if (tree) {
   tree.addEventListener("keydown", onKeydown);
-  restoreFocus();
 }

@@ -1,0 +1,68 @@
+"""The minutes page: draft, edit, finalise, then the chair and the secretary sign."""
+from __future__ import annotations
+
+import pytest
+
+from server.extensions import db
+from server.models import MeetingStatus, MinutesStatus, Role
+from server.services import minutes as minutes_service
+from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
+from tests import factories
+
+
+@pytest.fixture
+def held(app):
+    chair = factories.make_user(Role.CHAIR, username="chutoa", full_name="Trần Đức Lương")
+    secretary = factories.make_user(Role.SECRETARY, username="thuky", full_name="Lê Thị Thu Hà")
+    meeting, _, _ = seed_held_meeting(chair=chair, secretary=secretary)
+    db.session.commit()
+    return meeting, chair, secretary
+
+
+def test_from_draft_to_sealed_in_the_browser_forms(client, auth, held):
+    meeting, chair, secretary = held
+    url = f"/meetings/{meeting.id}/minutes"
+    auth.login(secretary)
+    assert "have not been drafted" in client.get(url + "?lang=en").get_data(as_text=True)
+    response = client.post(url, data={"action": "draft", "language": "vi"})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Báo cáo tình hình kinh tế - xã hội năm 2026" in page
+    item_id = minutes_service.minutes_of(meeting).sections["items"][0]["id"]
+    client.post(url, data={"action": "save", "language": "vi", "opening": "Khai mạc.",
+                           f"notes-{item_id}": "Ghi chú từ trang", "locality": "Đà Lạt"})
+    db.session.expire_all()
+    minutes = minutes_service.minutes_of(meeting)
+    assert minutes.sections["items"][0]["notes"] == "Ghi chú từ trang"
+    assert minutes.sections["meeting"]["locality"] == "Đà Lạt"
+    response = client.post(url, data={"action": "finalise", "language": "vi", "opening": "Khai mạc."})
+    db.session.expire_all()
+    assert minutes_service.minutes_of(meeting).status == MinutesStatus.FINAL
+    assert client.get(url + "/minutes.pdf").data.startswith(b"%PDF")
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="passphrase"' not in page  # the chair signs first
+    auth.logout()
+
+    auth.login(chair)
+    assert 'name="passphrase"' in client.get(url).get_data(as_text=True)
+    client.post(url, data={"action": "sign", "passphrase": "wrong"})
+    assert "Wrong passphrase" in client.get(url).get_data(as_text=True)
+    client.post(url, data={"action": "sign", "passphrase": DEMO_PASSPHRASE})
+    auth.logout()
+
+    auth.login(secretary)
+    client.post(url, data={"action": "sign", "passphrase": DEMO_PASSPHRASE})
+    db.session.expire_all()
+    assert minutes_service.minutes_of(meeting).status == MinutesStatus.SIGNED
+    assert db.session.get(type(meeting), meeting.id).status == MeetingStatus.SEALED
+
+
+def test_delegates_do_not_see_the_minutes_page(client, auth, held):
+    meeting, _chair, _secretary = held
+    delegate = factories.make_user(Role.DELEGATE)
+    factories.make_participant(meeting, user=delegate)
+    auth.login(delegate)
+    assert client.get(f"/meetings/{meeting.id}/minutes").status_code in (403, 404)
+    response = client.post(f"/meetings/{meeting.id}/minutes", data={"action": "draft"})
+    assert response.status_code in (302, 403, 404)
+    assert minutes_service.minutes_of(meeting) is None
