@@ -13,6 +13,15 @@ url = config.get_main_option("sqlalchemy.url") or os.environ.get("HEMICYCLE_DATA
 target_metadata = Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out the archive's search index, which server/services/archive_search.py
+    creates on first use (an FTS5 virtual table on SQLite)."""
+    return not (type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIXES))
+
+
+SEARCH_TABLE_PREFIXES = ("archive_fts", "archive_text")
+
+
 def run_migrations_offline() -> None:
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
                       render_as_batch=True)
@@ -34,7 +43,7 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     # Batch mode lets later migrations alter tables on SQLite too.
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

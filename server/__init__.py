@@ -31,7 +31,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.from_mapping(config.as_flask())
     config.DATA_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from server import errors, extensions
 

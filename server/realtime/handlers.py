@@ -55,6 +55,7 @@ def on_connect(auth=None):
                 broadcast.presence(context, online=True)
     except HemicycleError as exc:
         db.session.rollback()
+        contexts.forget(request.sid)
         raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
     except Exception:
         db.session.rollback()

@@ -117,6 +117,12 @@ def seed(today: datetime | None = None) -> Meeting:
     audit.record("demo.seeded", "meeting", meeting.id, actor=system, meeting_id=meeting.id,
                  payload={"participants": len(participants), "agenda_items": len(AGENDA)})
     db.session.commit()
+    # A past session, already minuted, signed by the chair and the secretary, and sealed,
+    # so the archive, its search and `hemicycle minutes verify` have something to show.
+    from server.services import archive_demo
+
+    archive_demo.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
+                                     day=start - timedelta(days=30))
     return meeting
 
 
@@ -145,4 +151,15 @@ def describe(base_url: str, meeting_id: int | None = None) -> list[str]:
     ]
     if delegate is not None:
         lines.append(f"  {delegate.username:<8} delegate ({delegate.full_name}); 29 more delegates")
+    sealed = db.session.scalar(select(Meeting).where(Meeting.status == MeetingStatus.SEALED)
+                               .order_by(Meeting.id))
+    if sealed is not None:
+        lines += [
+            "",
+            f"Archive: a past session, signed and sealed: {sealed.title}",
+            f"  Archive search: {base_url}/archive",
+            f"  Signed minutes: {base_url}/meetings/{sealed.id}/minutes",
+            f"  Export and verify: hemicycle archive export {sealed.id} --out minutes.zip"
+            " && hemicycle archive verify minutes.zip",
+        ]
     return lines

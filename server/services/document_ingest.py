@@ -156,8 +156,8 @@ def ingest(upload: Upload) -> Ingested:
         source_sha = _store(upload.path, source_type) if source_type else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    if source_type:
-        filename = filename.rpartition(".")[0] + ".pdf"
+    if source_type or extension != "pdf":  # downloaded as what it is: "x.html" would open as HTML
+        filename = (filename.rpartition(".")[0] if extension else filename) + ".pdf"
     return Ingested(sha256=sha, filename=filename, page_count=result["page_count"],
                     pages=result["pages"], pages_rendered=result["pages_rendered"],
                     repaired=result["repaired"], javascript_removed=result["javascript_removed"],

@@ -14,16 +14,14 @@ Fixtures, for any browser test:
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
 
 from server import create_app
 from server.extensions import db
-from server.models import Base
 from tests import factories
-from tests.conftest import test_config as make_config
+from tests.conftest import service_unavailable, test_config as make_config
 from tests.live import ROOT, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,7 +34,7 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)")
+        service_unavailable("Chromium", f"{CHROMIUM} is missing (scripts/setup --dev installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -46,41 +44,11 @@ def browser():
         browser.close()
 
 
-def migrations_drift(database_url: str) -> list:
-    """What the migrated schema lacks compared with the models (empty when they agree)."""
-    import sqlalchemy as sa
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-
 def create_schema(database_url: str) -> None:
-    """Tables from the migrations when there are any, else straight from the models.
+    """Tables from the migrations: the same path an installation takes."""
+    from server.cli.database import upgrade
 
-    When the models have moved ahead of the migrations (tests/test_migrations.py
-    fails then), the browser tests still run, on tables made from the models,
-    with a warning: they test pages, not migrations.
-    """
-    if any((ROOT / "migrations" / "versions").glob("*.py")):
-        from server.cli.database import upgrade
-
-        upgrade(database_url)
-        drift = migrations_drift(database_url)
-        if not drift:
-            return
-        warnings.warn(f"migrations lag behind the models, using the models' tables: {drift}")
-        db.session.remove()
-        Base.metadata.drop_all(db.engine)
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    Base.metadata.create_all(db.engine)
+    upgrade(database_url)
 
 
 class LiveApp:

@@ -7,7 +7,6 @@ and the floor. Offline reading, the offline queue and the wipe are in test_table
 from __future__ import annotations
 
 import re
-import uuid
 from types import SimpleNamespace
 
 import pymupdf
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import (
     Annotation, AttendanceStatus, DocumentAccess, MeetingStatus, Participant, Role, SessionState,
+    SpeakerRequest, SpeakerStatus,
 )
 from server.pdf import render
 from tests import factories
@@ -160,10 +160,7 @@ def script_errors(page, allow_offline: bool = False) -> list[str]:
 def pair_tablet(page, staff, participant) -> None:
     link, _pin = staff.pairing_link(participant)
     page.goto(link)
-    try:
-        page.wait_for_selector("#connection[data-state=online]")
-    except Exception:
-        raise AssertionError(f"not online: {page.url} {page.console_errors} {page.content()[:1500]}")
+    page.wait_for_selector("#connection[data-state=online]")
     assert "pair=" not in page.url  # the one-time secret does not stay in the address bar
 
 
@@ -320,10 +317,7 @@ def test_drawing_persists_through_a_reload_and_exports_as_real_annotations(table
     screenshot(tablet, "annotations")
 
     tablet.reload()
-    try:
-        tablet.wait_for_selector(".sheet[data-loaded='2']")
-    except Exception:
-        raise AssertionError(tablet.url + str(tablet.console_errors) + tablet.inner_html("main")[:2000])
+    tablet.wait_for_selector(".sheet[data-loaded='2']")
     tablet.wait_for_selector(".pin.mine")
     tablet.click(".thumb[data-page='1']")
     tablet.wait_for_selector(".sheet[data-loaded='1']")
@@ -404,8 +398,6 @@ def test_requesting_and_withdrawing_the_floor_with_countdown(tablet, staff, worl
     tablet.wait_for_selector("#withdraw")
     staff.socket.wait_for(lambda: staff.socket.events("floor.changed"), what="floor.changed")
     db.session.remove()
-    from server.models import SpeakerRequest, SpeakerStatus
-
     request = db.session.scalar(select(SpeakerRequest).where(
         SpeakerRequest.participant_id == world.alice.id, SpeakerRequest.status == SpeakerStatus.WAITING))
     staff.command("floor.grant", request_id=request.id, time_limit_seconds=180)
@@ -463,4 +455,86 @@ def test_door_qr_link_checks_the_delegate_in(tablet, staff, world, live_server):
     tablet.wait_for_selector(".attendance-state.att-present")
     assert "checkin=" not in tablet.url
     assert fresh(Participant, carol.id).attendance == AttendanceStatus.PRESENT
+    assert script_errors(tablet) == []
+
+
+def test_the_app_is_served_for_offline_use(live_server):
+    """Every file of the app is in the service worker's list, served fresh, within /tablet/."""
+    from tests.live import ROOT
+
+    client = ROOT / "tablet_client"
+    worker = (client / "service-worker.js").read_text()
+    shell = set(re.findall(r'"(/[^"]+)"', worker[worker.index("const SHELL"):worker.index("];")]))
+    files = {"/tablet/" + str(p.relative_to(client)) for p in client.rglob("*.js")
+             if p.name != "service-worker.js"}
+    files |= {"/tablet/" + str(p.relative_to(client)) for p in client.rglob("*.css")}
+    assert files <= shell, f"missing from service-worker.js SHELL: {sorted(files - shell)}"
+    for path in sorted(shell):
+        answer = requests.get(live_server.url + path, timeout=10)
+        assert answer.status_code == 200, path
+    sw = requests.get(live_server.url + "/tablet/service-worker.js", timeout=10)
+    assert sw.headers["Service-Worker-Allowed"] == "/tablet/"
+    assert sw.headers["Cache-Control"] == "no-cache"
+    assert "javascript" in sw.headers["Content-Type"]
+    manifest = requests.get(live_server.url + "/tablet/manifest.webmanifest", timeout=10)
+    assert manifest.headers["Content-Type"].startswith("application/manifest+json")
+    assert manifest.json()["scope"] == "/tablet/"
+    for hidden in ("/tablet/icons/make_icons.py", "/tablet/../server/__init__.py",
+                   "/tablet/%2e%2e/pyproject.toml"):
+        assert requests.get(live_server.url + hidden, timeout=10).status_code == 404, hidden
+
+
+def test_every_string_is_translated():
+    """Each key the app asks for exists in Vietnamese and in English."""
+    from tests.live import ROOT
+
+    js = ROOT / "tablet_client" / "js"
+    source = (js / "i18n.js").read_text()
+    vi = source[source.index("  vi: {"):source.index("  en: {")]
+    en = source[source.index("  en: {"):source.index("const KEY")]
+    keys = lambda block: set(re.findall(r"^\s{4}(\w+):", block, re.M))  # noqa: E731
+    assert keys(vi) == keys(en)
+    used = set()
+    for path in js.rglob("*.js"):
+        if path.name != "i18n.js":
+            used |= set(re.findall(r"""\bt\(\s*["'](\w+)["']""", path.read_text()))
+    assert len(used) > 50, "t() calls not found"
+    # Keys built at run time: the index's tab labels, states, outcomes, tools.
+    used |= set(re.findall(r'data-label="(\w+)"', (ROOT / "tablet_client" / "index.html").read_text()))
+    used |= {f"state_{s}" for s in ("not_started", "open", "paused", "adjourned")}
+    used |= {f"outcome_{o}" for o in ("adopted", "rejected", "no_quorum", "elected", "tie", "none_elected")}
+    used |= {f"tool_{n}" for n in ("read", "pen", "highlighter", "note", "eraser")}
+    used |= {"present", "absent", "excused"}
+    used |= {"connecting", "syncing", "online", "reconnecting", "offline", "refused"}
+    assert used <= keys(en), f"missing strings: {sorted(used - keys(en))}"
+
+
+def touch(cdp, kind: str, points) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+        {"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+
+
+def test_swipe_turns_pages_and_pinch_zooms(tablet, staff, world):
+    pair_tablet(tablet, staff, world.alice)
+    tablet.click("#tabs a[data-view=docs]")
+    tablet.click(f"[data-doc-id='{world.public.id}'] .doc-link")
+    tablet.wait_for_selector(".sheet[data-loaded='1']")
+    cdp = tablet.context.new_cdp_session(tablet)
+    box = tablet.locator(".stage").bounding_box()
+    y = box["y"] + box["height"] / 2
+    start, end = box["x"] + box["width"] * 0.8, box["x"] + box["width"] * 0.2
+    touch(cdp, "touchStart", [(start, y)])
+    for i in range(1, 9):
+        touch(cdp, "touchMove", [(start + (end - start) * i / 8, y)])
+    touch(cdp, "touchEnd", [])
+    tablet.wait_for_selector(".sheet[data-loaded='2']")
+    width = tablet.locator(".sheet").bounding_box()["width"]
+    cx = box["x"] + box["width"] / 2
+    touch(cdp, "touchStart", [(cx - 40, y), (cx + 40, y)])
+    for i in range(1, 9):
+        touch(cdp, "touchMove", [(cx - 40 - 20 * i, y), (cx + 40 + 20 * i, y)])
+    touch(cdp, "touchEnd", [])
+    tablet.wait_for_timeout(300)
+    assert tablet.locator(".sheet").bounding_box()["width"] > width * 1.4
+    assert tablet.get_attribute(".sheet", "data-loaded") == "2"  # a pinch is not a swipe
     assert script_errors(tablet) == []

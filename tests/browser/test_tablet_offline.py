@@ -14,9 +14,8 @@ from server.extensions import db
 from server.models import Annotation, Meeting
 from server.services import archive
 from server.services.actors import Actor
-from tests.browser.test_tablet import (  # noqa: F401  (fixtures)
-    Staff, draw_stroke, open_tablet, pair_tablet, screenshot, script_errors, seed_world, staff,
-    synced, world,
+from tests.browser.test_tablet import (  # noqa: F401  (staff and world are fixtures)
+    draw_stroke, open_tablet, pair_tablet, screenshot, script_errors, staff, synced, world,
 )
 
 pytestmark = pytest.mark.browser
@@ -95,6 +94,9 @@ def test_offline_reading_queue_catch_up_and_wipe_on_sealing(browser, live_server
         assert f"hemicycle-pages-{meeting_id}" in names  # ordinary papers stay readable
         assert "sealed" in tablet.inner_text("#toast")
         screenshot(tablet, "sealed")
+        tablet.reload()
+        tablet.wait_for_selector(".reader.sealed .sheet[data-loaded]")
+        assert tablet.is_hidden(".tool-pen")  # read-only now
         # Offline once more: the ordinary document still reads, the confidential one does not.
         live_server.server.stop()
         tablet.goto(f"{live_server.url}/tablet/#doc/{world.secret.id}/1")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-import sqlalchemy
 
 from server import create_app
 from server.extensions import db
@@ -12,6 +11,7 @@ from server.models import Base, SpeakerRequest
 from tests.conftest import test_config as config_for
 from tests.live import LiveServer
 from tests.realtime.clients import LiveClient, login_cookie
+from tests.realtime.pg import scratch_database as scratch_postgres
 from tests.realtime.seed import seed_meeting
 
 pytestmark = [pytest.mark.live, pytest.mark.services]
@@ -19,18 +19,8 @@ pytestmark = [pytest.mark.live, pytest.mark.services]
 
 @pytest.fixture
 def scratch_database(postgres_url):
-    """A database of its own for this test, dropped afterwards."""
-    name = f"hemicycle_test_{secrets.token_hex(6)}"
-    admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sqlalchemy.engine.make_url(postgres_url).set(database=name) \
-            .render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture

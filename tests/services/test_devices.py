@@ -173,3 +173,12 @@ def test_delegate_cannot_manage_devices(seeded, client, auth):
     assert client.post(f"/api/v1/meetings/{mid}/projectors", json={}).status_code == 403
     assert client.get(f"/api/v1/meetings/{mid}/devices").status_code == 403
     assert db.session.scalar(select(PairingCode.id)) is None
+
+
+def test_endpoints_are_documented(client):
+    document = client.get("/api/openapi.json").get_json()
+    pair = document["paths"]["/api/v1/pair"]["post"]
+    assert pair["security"] == [] and "429" in pair["responses"]
+    assert "delete" in document["paths"]["/api/v1/devices/{device_id}"]
+    assert "get" in document["paths"]["/api/v1/meetings/{meeting_id}/live"]
+    assert "PairIn" in document["components"]["schemas"]

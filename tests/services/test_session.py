@@ -163,3 +163,78 @@ def test_adjourn_ends_the_running_speech(seeded):
     floor.grant(chair, mid, request.id)
     session.adjourn_session(chair, mid)
     assert request.status == SpeakerStatus.DONE and request.ended_at is not None
+
+
+# Concurrency on PostgreSQL ------------------------------------------------------------
+
+@pytest.mark.services
+def test_concurrent_changes_keep_one_revision_line(tmp_path, postgres_url):
+    """Chair, secretary and tablets acting at once on PostgreSQL: no deadlock, no lost
+    revision, an intact audit chain."""
+    import threading
+
+    from server import create_app
+    from server.errors import HemicycleError
+    from server.models import AttendanceStatus, Base, Device, Meeting, User
+    from server.services import attendance, audit
+    from tests.conftest import test_config
+    from tests.realtime.pg import scratch_database
+
+    with scratch_database(postgres_url) as url:
+        app = create_app(test_config(tmp_path, DATABASE_URL=url))
+        with app.app_context():
+            Base.metadata.create_all(db.engine)
+            seeded = seed_meeting(delegates=4)
+            session.open_session(seeded.chair_actor, seeded.meeting.id)
+            db.session.commit()
+            mid, tablet_id = seeded.meeting.id, seeded.tablet.id
+            chair_id, secretary_id = seeded.chair_user.id, seeded.secretary_user.id
+            delegate_ids = [p.id for p in seeded.delegates]
+            db.session.remove()
+        failures: list[BaseException] = []
+
+        def user(user_id):
+            return Actor.of_user(db.session.get(User, user_id))
+
+        def chair_work(n):
+            session.step_item(user(chair_id), mid, 1 if n % 4 < 2 else -1)
+
+        def secretary_work(n):
+            status = AttendanceStatus.PRESENT if n % 2 else AttendanceStatus.ABSENT
+            attendance.mark(user(secretary_id), mid, delegate_ids[n % 4], status)
+
+        def tablet_work(n):
+            device = Actor.of_device(db.session.get(Device, tablet_id))
+            (floor.request_floor if n % 2 == 0 else floor.withdraw)(device, mid)
+
+        def pause_work(n):
+            (session.pause_session if n % 2 == 0 else session.resume_session)(user(chair_id), mid)
+
+        def run(work):
+            with app.app_context():
+                for n in range(12):
+                    try:
+                        work(n)
+                        db.session.commit()
+                    except HemicycleError:  # a domain refusal (e.g. end of agenda) is fine
+                        db.session.rollback()
+                    except BaseException as exc:  # a deadlock or a lost update is not
+                        db.session.rollback()
+                        failures.append(exc)
+                db.session.remove()
+
+        threads = [threading.Thread(target=run, args=(w,))
+                   for w in (chair_work, secretary_work, tablet_work, pause_work)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+        with app.app_context():
+            revisions = list(db.session.scalars(select(MeetingEvent.revision).where(
+                MeetingEvent.meeting_id == mid).order_by(MeetingEvent.revision)))
+            assert revisions == list(range(1, len(revisions) + 1))
+            assert db.session.get(Meeting, mid).revision == revisions[-1]
+            assert audit.verify().ok
+            db.session.remove()
+            db.engine.dispose()

@@ -192,8 +192,9 @@ export function createLive({ auth, meetingId = null, url = undefined, ackTimeout
   socket.on("disconnect", (reason) => {
     if (closed) return;
     if (reason === "io server disconnect" && state.value !== "refused") {
-      // The server cut us off (e.g. revoked): socket.io does not retry by itself.
-      socket.connect();
+      // The server cut us off: socket.io does not retry by itself. A revoked device has
+      // been told so first ("revoked" sets "refused"), so this is for other cuts.
+      setTimeout(() => { if (!closed && !socket.connected && state.value !== "refused") socket.connect(); }, 1000);
     }
     markLost();
   });

@@ -100,27 +100,36 @@ function renderStage() {
   showIdle();
 }
 
-// The vote count for everyone: progress events are for staff, so while a vote
-// is open the projector asks for the meeting's state (its open poll's count).
+// The vote count for everyone. Progress events are for staff: the projector sees
+// them as bare revision ticks. While a vote is open, a tick (or, failing that, every
+// few seconds) makes it ask for the meeting's state, whose open poll has the count;
+// at most one question a second.
+let countAsked = 0;
+let countLater = null;
+
+async function refreshCount() {
+  countLater = null;
+  countAsked = Date.now();
+  try {
+    const ack = await live.command("sync", {});
+    const current = ack.snapshot?.poll;
+    if (!current) return;
+    state.progress.set(current.poll_id, { poll_id: current.poll_id, cast: current.voted });
+    if (ack.snapshot.quorum) state.quorum = ack.snapshot.quorum;
+    if (mode === "poll") renderStage();
+  } catch { /* offline: live.js reconnects; the next tick asks again */ }
+}
+
+function askCount() {
+  if (!featuredOpen() || countLater) return;
+  countLater = setTimeout(refreshCount, Math.max(0, 1000 - (Date.now() - countAsked)));
+}
+
+live.onMessage("revision", askCount);
+
 function watchCount() {
-  const poll = state.featuredPollId ? state.polls.get(state.featuredPollId) : null;
-  const open = poll?.status === "open";
-  if (open && !countTimer) {
-    countTimer = setInterval(async () => {
-      try {
-        const ack = await live.command("sync", {});
-        const current = ack.snapshot?.poll;
-        if (current) {
-          state.progress.set(current.poll_id, { poll_id: current.poll_id, cast: current.voted });
-          if (ack.snapshot.quorum) state.quorum = ack.snapshot.quorum;
-          if (mode === "poll") renderStage();
-        }
-      } catch { /* offline: live.js reconnects; try at the next tick */ }
-    }, 2000);
-  } else if (!open && countTimer) {
-    clearInterval(countTimer);
-    countTimer = null;
-  }
+  if (featuredOpen() && !countTimer) countTimer = setInterval(askCount, 5000);
+  else if (!featuredOpen() && countTimer) { clearInterval(countTimer); countTimer = null; }
 }
 
 // Sidebar --------------------------------------------------------------------------

@@ -57,7 +57,8 @@ export function render(container, app, args) {
     doc.can_download || doc.watermarked
       ? el("button", { class: "tool export", onclick: exportCopy }, t("export_copy")) : null);
 
-  container.append(el("section", { class: "reader" },
+  // A sealed meeting is read-only: its annotations can no longer change.
+  container.append(el("section", { class: app.state.sealed ? "reader sealed" : "reader" },
     el("div", { class: "reader-bar" },
       el("a", { class: "button back", href: "#docs" }, t("back")),
       el("h1", { class: "doc-title" }, doc.title,

@@ -142,6 +142,8 @@ function resultCard(poll) {
     el("ul", { class: "totals" }, poll.options.map((o) => el("li", {},
       el("span", { class: "label" }, o.label),
       el("span", { class: "count" }, t("votes", { count: totals[o.key]?.count ?? 0 }))))),
+    result.elected?.length ? el("p", { class: "elected" },
+      `${t("outcome_elected")}: ${result.elected.map((k) => optionLabel(poll, k)).join(", ")}`) : null,
     poll.decision ? el("p", { class: "decision" }, poll.decision) : null);
 }
 

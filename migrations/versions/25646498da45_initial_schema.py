@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: dab03bbcea6b
+Revision ID: 25646498da45
 Revises: 
-Create Date: 2026-11-25 07:44:09.983027
+Create Date: 2026-11-25 08:31:29.184622
 """
 from alembic import op
 import sqlalchemy as sa
 import server.models.base
 
 
-revision = 'dab03bbcea6b'
+revision = '25646498da45'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -92,6 +92,7 @@ def upgrade() -> None:
     sa.Column('presented_page', sa.Integer(), nullable=True),
     sa.Column('session_opened_at', server.models.base.UTCDateTime(), nullable=True),
     sa.Column('session_closed_at', server.models.base.UTCDateTime(), nullable=True),
+    sa.Column('door_token_sha256', sa.String(length=64), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', server.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', server.models.base.UTCDateTime(), nullable=False),
@@ -210,6 +211,7 @@ def upgrade() -> None:
     sa.Column('user_agent', sa.String(length=500), nullable=False),
     sa.Column('paired_at', server.models.base.UTCDateTime(), nullable=False),
     sa.Column('last_seen_at', server.models.base.UTCDateTime(), nullable=True),
+    sa.Column('connections', sa.Integer(), nullable=False),
     sa.Column('status', sa.JSON(), nullable=True),
     sa.Column('revoked_at', server.models.base.UTCDateTime(), nullable=True),
     sa.Column('wipe_requested_at', server.models.base.UTCDateTime(), nullable=True),
@@ -341,7 +343,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_ballot_participant_id_participant'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], name=op.f('fk_ballot_poll_id_poll'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ballot')),
-    sa.UniqueConstraint('receipt', name=op.f('uq_ballot_receipt'))
+    sa.UniqueConstraint('receipt', name=op.f('uq_ballot_receipt')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ballot_poll_id'), ['poll_id'], unique=False)
@@ -390,6 +393,7 @@ def upgrade() -> None:
     sa.Column('represented_id', sa.Integer(), nullable=False),
     sa.Column('client_ballot_id_sha256', sa.String(length=64), nullable=False),
     sa.Column('sealed_answer', sa.Text(), nullable=True),
+    sa.Column('superseded_sha256', sa.JSON(), nullable=False),
     sa.Column('voted_at', server.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], name=op.f('fk_voter_record_poll_id_poll'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['represented_id'], ['participant.id'], name=op.f('fk_voter_record_represented_id_participant'), ondelete='CASCADE'),

@@ -1,0 +1,76 @@
+"""Generated socket payloads for every command, on a live server: an error ack, never a crash.
+
+Payloads are drawn per command from the fields its schema declares (each
+filled with any JSON value, the right meeting id most of the time), plus
+whole non-object payloads, extra arguments and unknown event names. Every
+call must be answered ``{"ok": ...}``; a refusal carries a code and is never
+``internal_error``; the server keeps answering /healthz.
+"""
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from server.realtime.commands import COMMANDS
+from tests.realtime.clients import LiveClient, login_cookie
+
+pytestmark = pytest.mark.live
+
+EXAMPLES = 60
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+def payloads(meeting_id: int):
+    def for_command(name: str):
+        fields = {f: JSON for f in COMMANDS[name].schema.model_fields if f != "meeting_id"}
+        meeting = st.sampled_from([meeting_id] * 4 + [0, -1, str(meeting_id), 2**40, None])
+        body = st.fixed_dictionaries({"meeting_id": meeting}, optional={
+            **fields, "unexpected": JSON})
+        return st.tuples(st.just(name), st.one_of(body.map(lambda b: (b,)),
+                                                  JSON.map(lambda v: (v,)),
+                                                  st.tuples(body, JSON), st.just(())))
+
+    unknown = st.tuples(st.text(max_size=30).filter(lambda s: s not in COMMANDS and s not in (
+        "connect", "disconnect", "message")), JSON.map(lambda v: (v,)))
+    return st.sampled_from(sorted(COMMANDS)).flatmap(for_command) | unknown
+
+
+@pytest.mark.parametrize("role", ["chair", "tablet"])
+def test_every_command_survives_generated_payloads(live_world, role):
+    world = live_world.world
+    mid = world.ids["meeting_id"]
+    if role == "tablet":
+        client = LiveClient(live_world.url, auth={"token": world.tokens["tablet"]})
+    else:
+        cookie = login_cookie(live_world.url, SimpleNamespace(username=world.usernames[role]))
+        client = LiveClient(live_world.url, cookie=cookie, auth={"meeting_id": mid})
+    bad = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(call=payloads(mid))
+    def run(call):
+        name, args = call
+        time.sleep(0.11)  # under the per-connection rate: throttling is not what is tested
+        answer = client.sio.call(name, *args, timeout=15) if args else client.sio.call(name, timeout=15)
+        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+            bad.append((name, args, answer))
+        elif not answer["ok"]:
+            error = answer.get("error") or {}
+            if not error.get("code") or not error.get("message") or error["code"] == "internal_error":
+                bad.append((name, args, answer))
+
+    with client:
+        run()
+        assert client.sio.connected, "the server hung up on a well-behaved (if odd) client"
+    assert requests.get(live_world.url + "/healthz", timeout=5).status_code == 200
+    assert not bad, bad[:10]
