@@ -9,6 +9,9 @@ secretary's signature the meeting is sealed.
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -63,6 +66,24 @@ def stamp_style() -> TextStampStyle:
     )
 
 
+def outside_event_loop(function):
+    """Run pyHanko's synchronous API, which calls ``asyncio.run()`` inside, even where the
+    calling thread already runs an event loop (an embedding application, Playwright's sync
+    API in tests): then it runs in a short-lived thread of its own."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return function(*args, **kwargs)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+
+    return wrapper
+
+
+@outside_event_loop
 def sign_pdf(pdf: bytes, role: str, pkcs12_data: bytes, passphrase: str, *, signer_name: str,
              role_label: str, location: str = "", reason: str = "") -> bytes:
     """Append one PAdES signature in the role's field; the earlier revisions stay untouched."""
@@ -122,6 +143,7 @@ def _trust_roots(pems: list[str | bytes] | None) -> list[asn1_x509.Certificate]:
     return roots
 
 
+@outside_event_loop
 def verify_pdf(pdf: bytes, trust_pems: list[str | bytes] | None = None) -> PdfCheck:
     """Validate every signature (integrity, cryptography, trust against ``trust_pems``,
     coverage, later modifications) and read the audit head the minutes state."""

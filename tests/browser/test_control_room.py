@@ -270,6 +270,9 @@ def test_run_a_meeting_from_the_control_room(browser, server):
         control.wait_for_selector("#speaker-name:has-text('Nobody has the floor')")
         control.locator("body").press("n")
         control.wait_for_selector(f"#agenda-list li.current[data-item-id='{seeded.items[3].id}']")
+        projector.wait_for_timeout(1500)
+        print("DEBUG offline item:", projector.locator("#p-item").inner_text(),
+              projector.locator("#connection").get_attribute("data-state"))
         projector.context.set_offline(False)
         projector.wait_for_selector(f"#p-item:has-text('{seeded.items[3].title}')", timeout=30_000)
         projector.wait_for_selector("#p-speaker-name:has-text('Nobody has the floor')")

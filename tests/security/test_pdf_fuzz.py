@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import Document
 
-EXAMPLES = 16
+EXAMPLES = 12
 
 
 def _seeds() -> list[bytes]:

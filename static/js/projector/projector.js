@@ -44,7 +44,8 @@ async function showPage(presented) {
   if (key === pageKey && stage.querySelector("img")) return;
   pageKey = key;
   const caption = el("div", { class: "p-page-caption" },
-    presented.title ? `${presented.title} · ` : "", t("page_of", { page: presented.page, count: presented.page_count ?? "?" }));
+    presented.title ? `${presented.title} · ` : "",
+    presented.page_count ? t("page_of", { page: presented.page, count: presented.page_count }) : t("page_n", { page: presented.page }));
   try {
     const response = await fetch(
       `/api/v1/documents/${presented.document_id}/versions/${presented.number}/pages/${presented.page}.png?size=large`,
@@ -58,6 +59,7 @@ async function showPage(presented) {
       dataset: { page: presented.page, document: presented.document_id } }), caption);
   } catch (err) {
     if (pageKey !== key) return;
+    pageKey = null;  // try again at the next change (after a reconnect, say)
     console.warn("page image", err.message);
     replace(stage, el("div", { class: "p-idle" }, el("p", {}, t("page_unavailable"))), caption);
   }

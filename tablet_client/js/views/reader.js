@@ -136,6 +136,7 @@ export function render(container, app, args) {
   }
 
   function layout(scale = ZOOMS[zoom]) {
+    stage.classList.toggle("zoomed", scale > 1);
     const width = Math.max(200, stage.clientWidth - 24) * scale;
     sheet.style.width = `${Math.round(width)}px`;
     const ratio = img.naturalWidth ? img.naturalHeight / img.naturalWidth : 1.414;
@@ -224,7 +225,7 @@ export function render(container, app, args) {
 
   function setTool(name) {
     tool = name;
-    stage.className = `stage tool-${name}`;
+    stage.className = `stage tool-${name}${ZOOMS[zoom] > 1 ? " zoomed" : ""}`;
     for (const [key, button] of Object.entries(toolButtons)) button.setAttribute("aria-pressed", String(key === name));
   }
 
