@@ -1,15 +1,13 @@
 """Migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import uuid
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from server.cli.database import alembic_config
 from server.models import Base
+from tests.pg import scratch_database
 
 
 def _upgrade_and_compare(url: str) -> None:
@@ -35,18 +33,6 @@ def test_migrations_on_sqlite(tmp_path):
     _upgrade_and_compare(f"sqlite:///{tmp_path / 'migrated.db'}")
 
 
-@pytest.fixture
-def fresh_postgres(postgres_url):
-    name = f"hemicycle_migrations_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(postgres_url).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_migrations_on_postgresql(fresh_postgres):
-    _upgrade_and_compare(fresh_postgres)
+def test_migrations_on_postgresql(postgres_url):
+    with scratch_database(postgres_url) as url:
+        _upgrade_and_compare(url)

@@ -14,7 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from server.extensions import db
 from server.models import AuditEntry, utcnow
@@ -47,13 +48,49 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
+_WRITE_LOCK_HELD = "hemicycle.write_lock_held"
+
+
+def serialize_writes(session: Session) -> None:
+    """On PostgreSQL, take the one writers' lock before the transaction's first write.
+
+    Every change appends to the single audit chain and most bump a meeting's
+    revision; taking the chain's lock first, always, gives all writers one lock
+    order, so a transaction that changed a row and then audits cannot deadlock
+    with one that audited and then publishes an event. Held until commit or
+    rollback. SQLite has a single writer lock of its own.
+    """
+    if session.info.get(_WRITE_LOCK_HELD):
+        return
+    session.info[_WRITE_LOCK_HELD] = True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_LOCK_KEY})
+
+
+@event.listens_for(Session, "before_flush")
+def _lock_before_flush(session, _context, _instances):
+    if session.new or session.dirty or session.deleted:
+        serialize_writes(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _lock_before_bulk_write(state):
+    if state.is_update or state.is_delete or state.is_insert:
+        serialize_writes(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _release(session):
+    session.info.pop(_WRITE_LOCK_HELD, None)
+
+
 def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: int | None = None,
            payload: dict | None = None, outcome: str = "ok") -> AuditEntry:
     """Append an entry in the current transaction; it commits with the change it records."""
     session = db.session
-    if session.bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_LOCK_KEY})
-    elif session.bind.dialect.name == "sqlite":
+    serialize_writes(session)
+    if session.get_bind().dialect.name == "sqlite":
         # Take SQLite's writer lock before reading the head: otherwise two
         # sessions can read the same head and append the same seq.
         session.execute(text("UPDATE audit_entry SET seq = seq WHERE 0"))

@@ -67,9 +67,13 @@ def no_horizontal_overflow(page):
     assert width <= inner, f"page is {width}px wide in a {inner}px window"
 
 
-def csp_clean(page):
+def csp_clean(page, network_cut: bool = False):
+    """No CSP violation and no script error; after a deliberate network cut, the browser's
+    own reports of failed reconnection attempts are expected."""
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
-    assert not page.console_errors, page.console_errors
+    errors = [e for e in page.console_errors
+              if not (network_cut and "ERR_INTERNET_DISCONNECTED" in e)]
+    assert not errors, errors
 
 
 def tidy_for_screenshot(page):
@@ -270,9 +274,10 @@ def test_run_a_meeting_from_the_control_room(browser, server):
         control.wait_for_selector("#speaker-name:has-text('Nobody has the floor')")
         control.locator("body").press("n")
         control.wait_for_selector(f"#agenda-list li.current[data-item-id='{seeded.items[3].id}']")
-        projector.wait_for_timeout(1500)
-        print("DEBUG offline item:", projector.locator("#p-item").inner_text(),
-              projector.locator("#connection").get_attribute("data-state"))
+        # Really cut off: it says so, and still shows the old item.
+        projector.wait_for_selector("#connection:not([data-state=online])")
+        projector.wait_for_timeout(1000)
+        assert seeded.items[2].title in projector.locator("#p-item").inner_text()
         projector.context.set_offline(False)
         projector.wait_for_selector(f"#p-item:has-text('{seeded.items[3].title}')", timeout=30_000)
         projector.wait_for_selector("#p-speaker-name:has-text('Nobody has the floor')")
@@ -289,7 +294,7 @@ def test_run_a_meeting_from_the_control_room(browser, server):
         control.screenshot(path=str(SCREENSHOTS / "control-room-vi.png"))
 
         csp_clean(control)
-        csp_clean(projector)
+        csp_clean(projector, network_cut=True)
         assert not [e for e in tablet_app.console_errors if "Content Security Policy" in e]
     finally:
         tablet.close()

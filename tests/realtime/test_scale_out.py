@@ -11,7 +11,7 @@ from server.models import Base, SpeakerRequest
 from tests.conftest import test_config as config_for
 from tests.live import LiveServer
 from tests.realtime.clients import LiveClient, login_cookie
-from tests.realtime.pg import scratch_database as scratch_postgres
+from tests.pg import scratch_database as scratch_postgres
 from tests.realtime.seed import seed_meeting
 
 pytestmark = [pytest.mark.live, pytest.mark.services]

@@ -113,3 +113,67 @@ def test_payloads_with_vietnamese_decimals_and_dates_verify(app):
                           "at": datetime(2026, 11, 25, tzinfo=timezone.utc)})
     db.session.commit()
     assert audit.verify().ok
+
+
+def test_writers_in_either_order_do_not_deadlock_on_postgresql(postgres_url, tmp_path):
+    """One transaction changes a row, then audits; another audits, then bumps the same
+    meeting's revision. With the writers' lock taken at the first write, they queue."""
+    import threading
+
+    from server import create_app
+    from server.models import Base, Meeting
+    from server.services import events
+    from tests.conftest import test_config
+    from tests.factories import make_meeting
+    from tests.pg import scratch_database
+
+    with scratch_database(postgres_url) as url:
+        app = create_app(test_config(tmp_path, DATABASE_URL=url))
+        errors: list[BaseException] = []
+        with app.app_context():
+            Base.metadata.create_all(db.engine)
+            meeting_id = make_meeting().id
+            db.session.remove()
+        both_started = threading.Barrier(2, timeout=10)
+        # The second writer audits first if it can; the first waits for that, briefly.
+        second_audited = threading.Event()
+
+        def change_then_audit():
+            with app.app_context():
+                try:
+                    db.session.get(Meeting, meeting_id).title = "Đổi tên"
+                    db.session.flush()
+                    both_started.wait()
+                    second_audited.wait(2)
+                    audit.record("meeting.updated", "meeting", meeting_id, actor=Actor.system())
+                    db.session.commit()
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+                finally:
+                    db.session.remove()
+
+        def audit_then_publish():
+            with app.app_context():
+                try:
+                    both_started.wait()
+                    audit.record("session.opened", "meeting", meeting_id, actor=Actor.system())
+                    second_audited.set()
+                    events.publish(meeting_id, "session.changed", {})
+                    db.session.commit()
+                except BaseException as exc:  # noqa: BLE001
+                    errors.append(exc)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=change_then_audit),
+                   threading.Thread(target=audit_then_publish)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        with app.app_context():
+            assert errors == []
+            assert db.session.get(Meeting, meeting_id).revision == 1
+            assert audit.verify().ok and audit.verify().entries == 2
+            db.session.remove()
+        db.engine.dispose()

@@ -178,7 +178,7 @@ def test_concurrent_changes_keep_one_revision_line(tmp_path, postgres_url):
     from server.models import AttendanceStatus, Base, Device, Meeting, User
     from server.services import attendance, audit
     from tests.conftest import test_config
-    from tests.realtime.pg import scratch_database
+    from tests.pg import scratch_database
 
     with scratch_database(postgres_url) as url:
         app = create_app(test_config(tmp_path, DATABASE_URL=url))

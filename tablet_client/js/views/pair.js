@@ -22,7 +22,7 @@ export async function pair(credential) {
 export function render(container, { message, onPaired }) {
   const status = el("p", { class: "pair-status", role: "status" }, message || "");
   const pin = el("input", {
-    id: "pin", class: "pin", inputmode: "numeric", autocomplete: "one-time-code",
+    id: "pin", class: "pin-input", inputmode: "numeric", autocomplete: "one-time-code",
     maxlength: "6", pattern: "[0-9]{6}", "aria-label": t("pair_pin"), placeholder: "••••••",
   });
   const button = el("button", { type: "submit", class: "primary big" }, t("pair_button"));

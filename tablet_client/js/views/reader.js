@@ -58,7 +58,7 @@ export function render(container, app, args) {
       ? el("button", { class: "tool export", onclick: exportCopy }, t("export_copy")) : null);
 
   // A sealed meeting is read-only: its annotations can no longer change.
-  container.append(el("section", { class: app.state.sealed ? "reader sealed" : "reader" },
+  const section = el("section", { class: app.state.sealed ? "reader sealed" : "reader" },
     el("div", { class: "reader-bar" },
       el("a", { class: "button back", href: "#docs" }, t("back")),
       el("h1", { class: "doc-title" }, doc.title,
@@ -69,7 +69,8 @@ export function render(container, app, args) {
         el("button", { class: "tool next", "aria-label": t("next_page"), onclick: () => turn(page + 1) }, "›")),
       followBox),
     toolbar,
-    el("div", { class: "reader-body" }, thumbs, stage)));
+    el("div", { class: "reader-body" }, thumbs, stage));
+  container.append(section);
 
   // Pages ------------------------------------------------------------------------------
   function presentedHere() {
@@ -370,6 +371,10 @@ export function render(container, app, args) {
       drawFollow();
     }
     if (what === "wiped" && doc.confidential) app.navigate("#docs");
+    if (app.state.sealed && !section.classList.contains("sealed")) {
+      section.classList.add("sealed");
+      setTool("read");
+    }
   });
   const stopNotes = annotations.onChange((versionId) => { if (versionId === version.id) reloadMarks(false); });
   return () => {
