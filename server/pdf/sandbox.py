@@ -152,7 +152,7 @@ def main() -> None:
                          "message": "The PDF needs more memory than allowed (a decompression bomb?)."}})
     except Exception as exc:  # anything MuPDF raises on a damaged file
         text = str(exc)
-        memory = any(word in text.lower() for word in ("alloc", "memory"))
+        memory = any(word in text.lower() for word in ("alloc", "memory", "bomb"))
         code = "pdf_too_complex" if memory else "invalid_pdf"
         _emit({"error": {"code": code, "message": f"The PDF cannot be processed: {text[:300]}"}})
 

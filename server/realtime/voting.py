@@ -15,12 +15,16 @@ from server.schemas.voting import BallotCommand, PollCommand, PollPublishCommand
 from server.services import ballots, poll_progress, voting
 
 
-def _in_meeting(data: PollCommand) -> int:
-    """The poll id, once it is known to belong to the connection's meeting."""
+def _poll_in_meeting(data: PollCommand) -> Poll:
     poll = db.session.get(Poll, data.poll_id)
     if poll is None or poll.meeting_id != data.meeting_id:
         raise NotFound("No such poll in this meeting.", fields={"poll_id": "unknown poll"})
-    return poll.id
+    return poll
+
+
+def _in_meeting(data: PollCommand) -> int:
+    """The poll id, once it is known to belong to the connection's meeting."""
+    return _poll_in_meeting(data).id
 
 
 def _view(poll: Poll) -> dict:
@@ -49,7 +53,10 @@ def publish_poll(actor, context, data):
 
 @command("ballot.cast", BallotCommand)
 def cast_ballot(actor, context, data):
-    answer = ballots.cast_ballot(actor, _in_meeting(data), data.ballot_id, data.choices,
+    # The poll is held, not just its id: the session's identity map keeps only weak
+    # references, so a dropped Poll would be SELECTed again by the service.
+    poll = _poll_in_meeting(data)
+    answer = ballots.cast_ballot(actor, poll.id, data.ballot_id, data.choices,
                                  data.on_behalf_of)
     return {"ballot": answer}
 

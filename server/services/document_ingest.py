@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.errors import HemicycleError, InvalidInput
@@ -114,7 +115,11 @@ def _store(path: Path, media_type: str) -> str:
     if created:
         db.session.info.setdefault(_NEW_FILES_KEY, []).append(sha)
     if db.session.get(Blob, sha) is None:
-        db.session.add(Blob(sha256=sha, size=size, media_type=media_type))
+        try:  # the same file may be committed by another upload at this very moment
+            with db.session.begin_nested():
+                db.session.add(Blob(sha256=sha, size=size, media_type=media_type))
+        except IntegrityError:
+            pass
     return sha
 
 
@@ -166,11 +171,14 @@ def ingest(upload: Upload) -> Ingested:
 
 @event.listens_for(Session, "after_commit")
 def _keep_new_files(session: Session) -> None:
-    session.info.pop(_NEW_FILES_KEY, None)
+    if not session.in_nested_transaction():  # a savepoint's end settles nothing
+        session.info.pop(_NEW_FILES_KEY, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _remove_new_files(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     for sha in session.info.pop(_NEW_FILES_KEY, []):
         log.info("removing blob %s: its transaction was rolled back", sha)
         storage.remove_blob_file(sha)

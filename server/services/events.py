@@ -14,6 +14,7 @@ from server.extensions import db
 from server.models import Meeting, MeetingEvent, utcnow
 
 _PENDING_KEY = "hemicycle.pending_events"
+_SAVEPOINT_MARKS = "hemicycle.savepoint_marks"
 _listeners: list = []
 
 
@@ -39,12 +40,28 @@ def publish(meeting_id: int, type: str, payload: dict, audience: str = "all") ->
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit is still to come
     pending = session.info.pop(_PENDING_KEY, None)
     if pending:
         for listener in _listeners:
             listener(pending)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_SAVEPOINT_MARKS, {})
+        marks[id(transaction)] = len(session.info.get(_PENDING_KEY, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    """Forget the events a rolled-back savepoint published, or all of them with the
+    whole transaction."""
+    mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(id(previous_transaction), None)
+    if previous_transaction.nested and mark is not None:
+        del session.info.get(_PENDING_KEY, [])[mark:]
+    elif not previous_transaction.nested:
+        session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_SAVEPOINT_MARKS, None)

@@ -20,14 +20,10 @@ import pymupdf
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
+
+# pyHanko (with fontTools) takes ~2 s to import on a busy machine and is only needed
+# when minutes are signed or checked, so it is imported there, not at server start-up
+# (a restarted server must answer its tablets quickly).
 
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.extensions import db
@@ -47,6 +43,9 @@ _HEAD_LABEL = "audit chain head"
 
 def add_signature_fields(pdf: bytes, boxes: dict[str, tuple[int, tuple]]) -> bytes:
     """Create the empty signature fields over the signature blocks of the layout."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     for role in SIGNING_ORDER:
         page, box = boxes[role]
@@ -58,6 +57,10 @@ def add_signature_fields(pdf: bytes, boxes: dict[str, tuple[int, tuple]]) -> byt
 
 
 def stamp_style() -> TextStampStyle:
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
     return TextStampStyle(
         stamp_text="%(signer)s\n%(role)s\n%(ts)s",
         timestamp_format="%d/%m/%Y %H:%M:%S %Z",
@@ -87,6 +90,9 @@ def outside_event_loop(function):
 def sign_pdf(pdf: bytes, role: str, pkcs12_data: bytes, passphrase: str, *, signer_name: str,
              role_label: str, location: str = "", reason: str = "") -> bytes:
     """Append one PAdES signature in the role's field; the earlier revisions stay untouched."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     signer = signers.SimpleSigner.load_pkcs12_data(pkcs12_data, [], passphrase.encode())
     meta = signers.PdfSignatureMetadata(
         field_name=FIELDS[role], md_algorithm="sha256",
@@ -147,6 +153,10 @@ def _trust_roots(pems: list[str | bytes] | None) -> list[asn1_x509.Certificate]:
 def verify_pdf(pdf: bytes, trust_pems: list[str | bytes] | None = None) -> PdfCheck:
     """Validate every signature (integrity, cryptography, trust against ``trust_pems``,
     coverage, later modifications) and read the audit head the minutes state."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded_signatures = reader.embedded_signatures

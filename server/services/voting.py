@@ -63,6 +63,7 @@ def lock_poll(poll_id: int) -> Poll:
     """
     if db.session.bind.dialect.name == "sqlite":
         db.session.execute(text("UPDATE poll SET id = id WHERE id = :id"), {"id": poll_id})
+        audit.sqlite_writer_lock_held(db.session)
     poll = db.session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update()
                              .execution_options(populate_existing=True))
     if poll is None:

@@ -2,6 +2,7 @@
 // reloads and offline spells (replayed in order; the server is idempotent by UUID).
 import { ApiError, api } from "./api.js";
 import * as db from "./db.js";
+import { el } from "./ui.js";
 
 let app = null;
 let pending = 0;
@@ -109,4 +110,16 @@ export async function forgetConfidential(documents) {
 
 export function isMine(annotation) {
   return annotation.participant_id === undefined || annotation.participant_id === app?.state.pairing?.participant_id;
+}
+
+/** Send what is queued, then download my annotated copy of the version as a PDF. */
+export async function downloadCopy(doc, version) {
+  await flush();
+  const blob = await api(`/documents/${doc.id}/versions/${version.number}/annotated.pdf`, { blob: true });
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: `${doc.title}.pdf`, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }

@@ -38,10 +38,10 @@ const app = {
     }
   },
   async wipe(reason) {
+    document.body.dataset.wiped = "true"; // first: nothing confidential is kept from now on
+    await kvSet("wiped_at", new Date().toISOString());
     await wipeConfidential(store.state.pairing.meeting_id);
     await annotations.forgetConfidential(store.state.documents);
-    await kvSet("wiped_at", new Date().toISOString());
-    document.body.dataset.wiped = "true";
     toast(t(reason === "sealed" ? "sealed" : "wiped"));
     store.changed("wiped");
   },

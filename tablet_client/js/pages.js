@@ -19,7 +19,12 @@ async function fromCache(name, url) {
   return hit ? hit.blob() : null;
 }
 
-async function fetchAndKeep(name, url) {
+// After a wipe (sealing, remote wipe) confidential pages may still be read online, but
+// are no longer kept on the tablet.
+const wiped = () => typeof document !== "undefined" && document.body.dataset.wiped === "true";
+const keeps = (doc) => !(doc.confidential && wiped());
+
+async function fetchAndKeep(name, url, keep = true) {
   let response;
   try {
     response = await fetch(url, { headers: authHeaders(), cache: "no-store" });
@@ -28,7 +33,7 @@ async function fetchAndKeep(name, url) {
   }
   if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, response.statusText);
   const blob = await response.blob();
-  if ("caches" in self) {
+  if (keep && "caches" in self) {
     const cache = await caches.open(name);
     await cache.put(url, new Response(blob, { headers: { "Content-Type": blob.type || "image/jpeg" } }));
   }
@@ -40,7 +45,7 @@ export async function pageImage(meetingId, doc, version, page, size = "large") {
   const url = pageUrl(doc, version, page, size);
   if (objectUrls.has(url)) return objectUrls.get(url);
   const name = cacheName(meetingId, doc.confidential);
-  const blob = (await fromCache(name, url)) || (await fetchAndKeep(name, url));
+  const blob = (await fromCache(name, url)) || (await fetchAndKeep(name, url, keeps(doc)));
   const objectUrl = URL.createObjectURL(blob);
   objectUrls.set(url, objectUrl);
   return objectUrl;
@@ -59,13 +64,15 @@ export async function cachedPages(meetingId, doc, version) {
 
 /** Fetch every page (up to ``upTo``) not cached yet; progress(done, total) after each. */
 export async function saveForOffline(meetingId, doc, version, progress = () => {}, upTo = version.page_count) {
+  if (!keeps(doc)) return;
   const name = cacheName(meetingId, doc.confidential);
   const cache = await caches.open(name);
   const total = version.page_count;
   for (let page = 1; page <= Math.min(upTo, total); page += 1) {
     for (const size of ["large", "thumb"]) {
       const url = pageUrl(doc, version, page, size);
-      if (!(await cache.match(url))) await fetchAndKeep(name, url);
+      if (!keeps(doc)) return;                     // wiped meanwhile
+      if (!(await cache.match(url))) await fetchAndKeep(name, url, true);
     }
     progress(page, total);
   }

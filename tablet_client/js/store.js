@@ -29,13 +29,14 @@ export function changed(what) {
     try { fn(what); } catch (err) { console.error(err); }
   }
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(remember, 300);
+  // What must survive an immediate reload is written at once; the rest is gathered.
+  saveTimer = setTimeout(remember, ["snapshot", "sealed", "wiped"].includes(what) ? 0 : 300);
 }
 
 function remember() {
   if (!state.pairing) return;
   const { pairing, ...rest } = state;
-  kvSet("state", rest).catch(() => {});
+  kvSet("state", rest).catch((err) => console.warn("could not remember the state", err));
 }
 
 /** The last state remembered on this tablet (for starting offline). */

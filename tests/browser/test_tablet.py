@@ -7,6 +7,7 @@ and the floor. Offline reading, the offline queue and the wipe are in test_table
 from __future__ import annotations
 
 import re
+import time
 from types import SimpleNamespace
 
 import pymupdf
@@ -164,6 +165,16 @@ def pair_tablet(page, staff, participant) -> None:
     assert "pair=" not in page.url  # the one-time secret does not stay in the address bar
 
 
+def eventually(read, good, timeout: float = 15):
+    """``read()`` again until ``good(value)`` (a deadline for slow machines, not a timing check)."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not good(value) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = read()
+    return value
+
+
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"tablet-{name}.png"))
@@ -307,10 +318,15 @@ def test_drawing_persists_through_a_reload_and_exports_as_real_annotations(table
     tablet.click(".tools .redo")
     tablet.wait_for_selector(".pin.mine")
     synced(tablet)
-    db.session.remove()
-    stored = db.session.scalars(select(Annotation).where(
-        Annotation.participant_id == world.alice.id, Annotation.deleted_at.is_(None))).all()
-    assert sorted((a.page_number, a.kind.value) for a in stored) == [(1, "highlight"), (1, "ink"), (2, "note")]
+
+    def live_marks():
+        db.session.remove()
+        return db.session.scalars(select(Annotation).where(
+            Annotation.participant_id == world.alice.id, Annotation.deleted_at.is_(None))).all()
+
+    expected = [(1, "highlight"), (1, "ink"), (2, "note")]
+    stored = eventually(live_marks, lambda rows: sorted((a.page_number, a.kind.value) for a in rows) == expected)
+    assert sorted((a.page_number, a.kind.value) for a in stored) == expected
     ink = next(a for a in stored if a.kind.value == "ink")
     xs = [p[0] for p in ink.data["points"]]
     assert min(xs) == pytest.approx(0.2, abs=0.03) and max(xs) == pytest.approx(0.7, abs=0.03)
@@ -326,8 +342,8 @@ def test_drawing_persists_through_a_reload_and_exports_as_real_annotations(table
     tablet.click(".tool-eraser")
     draw_stroke(tablet, (0.45, 0.06), (0.45, 0.15))
     synced(tablet)
-    db.session.remove()
-    assert db.session.get(Annotation, ink.id).deleted_at is not None
+    erased = eventually(lambda: fresh(Annotation, ink.id), lambda a: a.deleted_at is not None)
+    assert erased.deleted_at is not None
 
     answer = requests.get(f"{live_server.url}/api/v1/documents/{document.id}/versions/1/annotated.pdf",
                           headers={"Authorization": f"Bearer {token_of(tablet)}"}, timeout=30)
@@ -396,6 +412,7 @@ def test_requesting_and_withdrawing_the_floor_with_countdown(tablet, staff, worl
     tablet.wait_for_selector("#request-floor")
     tablet.click("#request-floor")
     tablet.wait_for_selector("#withdraw")
+    screenshot(tablet, "floor")
     staff.socket.wait_for(lambda: staff.socket.events("floor.changed"), what="floor.changed")
     db.session.remove()
     request = db.session.scalar(select(SpeakerRequest).where(
@@ -404,7 +421,7 @@ def test_requesting_and_withdrawing_the_floor_with_countdown(tablet, staff, worl
     tablet.wait_for_selector(".speaker.me >> text=You have the floor")
     countdown = tablet.inner_text(".countdown")
     assert re.search(r"0[23]:[0-5]\d left", countdown), countdown
-    screenshot(tablet, "floor")
+    screenshot(tablet, "floor-speaking")
     staff.command("floor.end")
     tablet.wait_for_selector("#request-floor")
     assert script_errors(tablet) == []

@@ -74,8 +74,12 @@ def test_offline_reading_queue_catch_up_and_wipe_on_sealing(browser, live_server
         live_server.server.start()
         tablet.wait_for_selector("#connection[data-state=online]", timeout=30_000)
         synced(tablet)
-        db.session.remove()
-        stored = db.session.scalars(select(Annotation)).all()
+
+        def stored_marks():
+            db.session.remove()
+            return db.session.scalars(select(Annotation)).all()
+
+        stored = wait_until(stored_marks, what="the queued annotation on the server")
         assert [(a.page_number, a.kind.value, a.participant_id) for a in stored] == [(3, "ink", world.alice.id)]
         tablet.reload()
         tablet.wait_for_selector(".sheet[data-marks='1']")

@@ -15,17 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AttendanceStatus, Device, Meeting, Poll, VoterRecord
-from server.services import ballots
-from server.services.tokens import new_token, token_digest
+from server.models import Poll
+from tests.faults.room import (
+    Tender, converge, counted, create_poll, ok, seat, verify_audit_chain,
+)
 from tests.faults.tablets import Tablet, cast_until_acknowledged
 from tests.live import LiveServer
 from tests.realtime.clients import LiveClient, login, login_cookie
 from tests.realtime.conftest import start_live
-from tests.realtime.seed import seed_meeting
 
 pytestmark = pytest.mark.live
 
@@ -37,74 +36,6 @@ def live(tmp_path):
     env.server.stop()
     db.session.remove()
     context.pop()
-
-
-def seat(count: int):
-    """A published meeting with ``count`` present delegates, each with a paired tablet."""
-    seeded = seed_meeting(delegates=count, pair_tablet=False)
-    tokens = []
-    for person in seeded.delegates:
-        person.attendance = AttendanceStatus.PRESENT
-        token = new_token()
-        db.session.add(Device(meeting_id=seeded.meeting.id, participant_id=person.id,
-                              token_sha256=token_digest(token), label="tablet"))
-        tokens.append(token)
-    db.session.commit()
-    return seeded, tokens
-
-
-def db_revision(meeting_id: int) -> int:
-    db.session.remove()
-    return db.session.scalar(select(Meeting.revision).where(Meeting.id == meeting_id))
-
-
-def ok(answer: dict) -> dict:
-    assert answer.get("ok"), answer
-    return answer
-
-
-def create_poll(url: str, seeded, motion: str) -> int:
-    chair_http = login(url, seeded.chair_user)
-    answer = chair_http.post(f"{url}/api/v1/meetings/{seeded.meeting.id}/polls", timeout=15,
-                             json={"motion": motion, "quorum_required": False})
-    assert answer.status_code == 201, answer.text
-    return answer.json()["id"]
-
-
-class Tender(threading.Thread):
-    """Keeps every tablet connected and in sync, as the tablet app's own loop does."""
-
-    def __init__(self, tablets):
-        super().__init__(daemon=True)
-        self.tablets, self.stop = tablets, threading.Event()
-
-    def run(self):
-        while not self.stop.is_set():
-            for tablet in self.tablets:
-                tablet.tend()
-            time.sleep(0.3)
-
-
-def converge(tablets, meeting_id: int, timeout: float = 40) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        target = db_revision(meeting_id)
-        for tablet in tablets:
-            tablet.tend(gap_patience=0.5)
-        behind = [t for t in tablets if t.revision != target or not t.connected]
-        if not behind:
-            return target
-        time.sleep(0.3)
-    raise AssertionError(f"{len(behind)} tablets never reached revision {target}: "
-                         f"{[(t.revision, t.connected) for t in behind][:5]}")
-
-
-def counted(poll_id: int, ballot_ids) -> None:
-    db.session.remove()
-    records = set(db.session.scalars(select(VoterRecord.client_ballot_id_sha256)
-                                      .where(VoterRecord.poll_id == poll_id)))
-    missing = [b for b in ballot_ids if ballots.ballot_id_digest(uuid.UUID(b)) not in records]
-    assert not missing, f"acknowledged ballots lost: {missing}"
 
 
 def test_flapping_tablets_follow_a_scripted_meeting(live):
@@ -175,6 +106,7 @@ def test_flapping_tablets_follow_a_scripted_meeting(live):
         chair.wait_for(lambda: max(chair.revisions() or [0]) >= revision - 1, what="chair caught up")
         assert sum(t.drops for t in tablets) >= 12, "the tablets hardly flapped"
         assert requests.get(live.url + "/healthz", timeout=5).status_code == 200
+        verify_audit_chain(live.server)
     finally:
         chair.close()
         for tablet in tablets:
@@ -214,6 +146,7 @@ def test_kill_9_mid_poll_over_sockets(tmp_path):
         converge(tablets, mid)
         for tablet in tablets:
             tablet.close()
+        verify_audit_chain(server)  # a chain cut by kill -9 still verifies
     finally:
         server.stop()
         db.session.remove()

@@ -98,3 +98,34 @@ def test_rolled_back_events_are_never_broadcast(app):
 def test_meeting_roles_cover_the_product(app):
     assert {r.value for r in MeetingRole} == {"chair", "secretary", "delegate", "observer"}
     assert {r.value for r in Role} == {"admin", "secretary", "chair", "delegate", "observer"}
+
+
+def test_events_wait_for_the_outer_commit_not_a_savepoint(app):
+    meeting = make_meeting(status=MeetingStatus.PUBLISHED)
+    seen = []
+    events.on_committed(seen.extend)
+    try:
+        events.publish(meeting.id, "agenda.changed", {})
+        with db.session.begin_nested():
+            db.session.get(Meeting, meeting.id).place = "Phòng họp B"
+        assert seen == []  # the savepoint is released, the transaction is not committed
+        db.session.commit()
+    finally:
+        events._listeners.remove(seen.extend)
+    assert [e.type for e in seen] == ["agenda.changed"]
+
+
+def test_events_of_a_rolled_back_savepoint_are_dropped(app):
+    meeting = make_meeting(status=MeetingStatus.PUBLISHED)
+    seen = []
+    events.on_committed(seen.extend)
+    try:
+        events.publish(meeting.id, "kept", {})
+        savepoint = db.session.begin_nested()
+        events.publish(meeting.id, "dropped", {})
+        savepoint.rollback()
+        db.session.commit()
+    finally:
+        events._listeners.remove(seen.extend)
+    assert [e.type for e in seen] == ["kept"]
+    assert db.session.get(Meeting, meeting.id).revision == 1

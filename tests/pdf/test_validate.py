@@ -160,3 +160,8 @@ def test_extracted_text_is_bounded_per_page_and_per_document(tmp_path):
                      max_total_text_chars=100)
     lengths = [len(page["text"]) for page in result["pages"]]
     assert lengths == [40, 40, 20]
+
+
+def test_a_content_stream_bomb_is_refused_with_the_default_limits(tmp_path):
+    # MuPDF's own bomb detection or the memory limit, whichever comes first.
+    assert refusal(tmp_path, samples.content_bomb(1 << 30)) == "pdf_too_complex"

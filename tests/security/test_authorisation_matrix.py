@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from server.services import audit
 from server.services.access import Permission as P
 from tests import factories
 from tests.security import snapshot as snap
@@ -273,3 +274,19 @@ def test_only_the_allowed_roles_get_through(world_app, roles, operation):
             problems.append(f"{role} (allowed) got {response.status_code}: "
                             f"{response.get_data(as_text=True)[:200]}")
     assert not problems, f"{operation}:\n  " + "\n  ".join(problems)
+    assert audit.verify().ok, "the refusals broke the audit chain"
+
+
+def test_a_refusal_entry_says_who_what_and_where(world_app, roles):
+    _app, world = world_app
+    mid = world.ids["meeting_id"]
+    for role in ("delegate", "tablet", "anonymous"):
+        answer = roles.request(role, "PATCH", f"/api/v1/meetings/{mid}", json={"title": "Chiếm quyền"})
+        assert answer.status_code in (401, 403)
+    entries = snap.refusals()[-3:]
+    actors = [entry.actor.split(":")[0] for entry in entries]
+    assert actors == ["user", "device", "anonymous"]
+    for entry in entries:
+        assert entry.meeting_id == mid and entry.outcome == "refused"
+        assert entry.payload["reason"].split()[0] in ("401", "403") or entry.payload["reason"]
+    assert audit.verify().ok

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 
 import pymupdf
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 

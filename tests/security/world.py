@@ -15,10 +15,11 @@ from pathlib import Path
 from server import create_app
 from server.extensions import db
 from server.models import (
-    AnnotationKind, AttendanceStatus, Base, DeviceKind, MeetingRole, MeetingStatus, Role,
+    AnnotationKind, AttendanceStatus, Base, DeviceKind, DocumentAccess, MeetingRole,
+    MeetingStatus, Role,
 )
 from server.schemas.documents import DocumentUpload
-from server.services import annotations, devices, documents, page_images, voting
+from server.services import annotations, documents, page_images, voting
 from server.services.actors import Actor
 from server.services.document_ingest import Upload
 from server.services.tokens import new_token, token_digest
@@ -33,6 +34,7 @@ ACCOUNT_ROLES = ("admin", "secretary", "chair", "delegate", "observer")
 TOKEN_ROLES = ("tablet", "projector", "stranger")
 
 XSS = '<img src=x onerror=window.__xss=1>'
+SECRET_TEXT = "Tuyet mat 4711"  # the text of the confidential document
 
 
 @dataclass
@@ -106,6 +108,14 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
     db.session.commit()
     page_images.schedule_render(version.id)
 
+    secret_path = root / "secret.pdf"
+    secret_path.write_bytes(_pdf(2, SECRET_TEXT))
+    secret, secret_version, _ = documents.upload_document(
+        staff, meeting.id, Upload(path=secret_path, filename="Mật.pdf"),
+        DocumentUpload(access=DocumentAccess.NAMED, confidential=True, readers=[holder.id]))
+    db.session.commit()
+    page_images.schedule_render(secret_version.id)
+
     annotation_id = str(uuid.uuid4())
     annotations.save_annotation(
         Actor.of_user(users["delegate"]), annotation_id,
@@ -137,7 +147,7 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         "device_id": spare_device_id, "tablet_device_id": tablet_id,
         "projector_device_id": projector_id, "user_id": users["delegate"].id,
         "delegate_participant_id": delegate.id, "chair_participant_id": chair.id,
-        "holder_participant_id": holder.id,
+        "holder_participant_id": holder.id, "confidential_document_id": secret.id,
         **{f"poll_{state}": poll_id for state, poll_id in polls.items()},
     }
     return world

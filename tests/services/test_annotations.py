@@ -199,3 +199,12 @@ def test_a_sealed_meeting_keeps_its_annotations_as_they_are(world):
     with pytest.raises(Conflict):
         annotations.delete_annotation(world.as_alice, uid)
     assert [a.id for a in annotations.list_annotations(world.as_alice, world.document.id, 1)] == [uid]
+
+
+def test_staff_without_a_seat_see_only_shared_marks(world):
+    annotations.save_annotation(world.as_alice, str(uuid.uuid4()), ink(world.version))
+    shared = str(uuid.uuid4())
+    annotations.save_annotation(world.as_alice, shared, ink(world.version, shared=True))
+    db.session.commit()
+    secretary = Actor.of_user(factories.make_user(Role.SECRETARY))
+    assert [a.id for a in annotations.list_annotations(secretary, world.document.id, 1)] == [shared]

@@ -325,3 +325,12 @@ def test_many_tablets_asking_for_the_same_missing_page_cause_one_render(app, wor
         thread.join(120)
     assert len(images) == 6 and len(set(images)) == 1
     assert renders == ["render"]
+
+
+def test_a_savepoint_inside_the_upload_does_not_settle_its_new_files(app, world, tmp_path):
+    documents.upload_document(world.staff, world.meeting.id,
+                              upload_file(tmp_path, samples.vietnamese(1)), DocumentUpload())
+    with db.session.begin_nested():  # e.g. another service's savepoint in the same request
+        pass
+    db.session.rollback()
+    assert blob_files(app) == []

@@ -30,6 +30,10 @@
  *   live.onMessage(name, fn)                 // raw server messages ("revoked", ...)
  *   live.close()
  *
+ * Ordering (docs/PROTOCOL.md §4): events and the revisions named by "revision" ticks go into
+ * a buffer keyed by revision and are applied while the next one is there; a hole that lasts
+ * longer than GAP_WAIT_MS (1 s, more than the server's 0.25 s tick gathering) costs a "sync".
+ *
  * "refused" means the server will not take this connection (revoked or unknown
  * token, session ended); detail.code says why and nothing more is attempted.
  * Events carry resulting state, so a handler can apply one twice without harm;
@@ -71,6 +75,8 @@ export class LiveError extends Error {
 
 // After this long without a connection the indicator says "offline", not "reconnecting".
 const OFFLINE_AFTER_MS = 15000;
+// How long a missing revision is waited for before asking for a sync (PROTOCOL.md §4, rule 4).
+const GAP_WAIT_MS = 1000;
 const REFUSAL_CODES = new Set(["invalid_token", "revoked", "not_authenticated", "forbidden", "not_found"]);
 
 export function createLive({ auth, meetingId = null, url = undefined, ackTimeoutMs = 10000 } = {}) {
@@ -83,7 +89,8 @@ export function createLive({ auth, meetingId = null, url = undefined, ackTimeout
   let syncing = false;
   let syncAgain = false;
   let wantSnapshot = true;           // the first sync brings the whole state
-  let buffered = [];                 // live messages received while a sync is in flight
+  const pending = new Map();         // revision -> event message, or null for a tick
+  let gapTimer = null;
   let lostAt = null;
   let offlineTimer = null;
   let closed = false;
@@ -121,28 +128,49 @@ export function createLive({ auth, meetingId = null, url = undefined, ackTimeout
     if (!offline) offlineTimer = setTimeout(markLost, OFFLINE_AFTER_MS - goneFor + 10);
   }
 
-  /** One message off the wire ("event" or a bare "revision" tick). */
+  /** One message off the wire: an "event", or a "revision" tick naming revisions for others. */
   function receive(message, isTick) {
     if (!message || typeof message.revision !== "number") return;
-    if (currentMeeting !== null && message.meeting_id !== currentMeeting) return;
-    if (syncing || revision === null) {
-      buffered.push([message, isTick]);
-      return;
+    if (message.meeting_id !== currentMeeting) return;
+    const revisions = isTick && Array.isArray(message.revisions) && message.revisions.length
+      ? message.revisions : [message.revision];
+    for (const r of revisions) {
+      if (typeof r !== "number" || (revision !== null && r <= revision)) continue;
+      if (!isTick) pending.set(r, message);
+      else if (!pending.has(r)) pending.set(r, null);
     }
-    if (message.revision <= revision) return;               // already applied
-    if (message.revision === revision + 1) {
-      if (isTick) revision = message.revision;              // an event for someone else
-      else apply(message);
-      return;
-    }
-    buffered.push([message, isTick]);                       // a gap: catch up first
-    sync();
+    if (!syncing && revision !== null) drain();
   }
 
-  function drainBuffer() {
-    const pending = buffered.sort((a, b) => a[0].revision - b[0].revision);
-    buffered = [];
-    for (const [message, isTick] of pending) receive(message, isTick);
+  /** Apply what follows the current revision, in order. */
+  function applyInOrder() {
+    while (pending.has(revision + 1)) {
+      const message = pending.get(revision + 1);
+      pending.delete(revision + 1);
+      if (message) apply(message);
+      else revision += 1;                                   // someone else's event
+    }
+    for (const r of [...pending.keys()]) if (r <= revision) pending.delete(r);
+  }
+
+  /** Apply in order; a hole is waited for (GAP_WAIT_MS), then filled by a sync. */
+  function drain() {
+    applyInOrder();
+    if (!pending.size) {
+      clearTimeout(gapTimer);
+      gapTimer = null;
+      return;
+    }
+    // Ticks are gathered (up to 0.25 s) and workers race: a missing revision usually
+    // arrives on its own. Only a hole that outlasts the wait costs a sync.
+    if (!gapTimer) {
+      gapTimer = setTimeout(() => {
+        gapTimer = null;
+        if (syncing || revision === null) return;
+        applyInOrder();
+        if (pending.size) sync();
+      }, GAP_WAIT_MS);
+    }
   }
 
   async function sync() {
@@ -170,7 +198,9 @@ export function createLive({ auth, meetingId = null, url = undefined, ackTimeout
         }
       } while (syncAgain);
       syncing = false;
-      drainBuffer();
+      clearTimeout(gapTimer);
+      gapTimer = null;
+      drain();
       if (socket.connected && !syncing) state.set("online");
     } catch (err) {
       syncing = false;

@@ -1,12 +1,14 @@
 // The reader: page images with thumbnails, zoom (buttons and pinch), swipe to turn pages,
 // following the presenter (or reading freely and rejoining with one tap), and annotations.
 import * as annotations from "../annotations.js";
-import { ApiError, api, uuid4 } from "../api.js";
+import { ApiError, uuid4 } from "../api.js";
+import { readingGestures } from "../gestures.js";
 import { t } from "../i18n.js";
 import { TOOLS, drawAll, hits, relative, simplify } from "../ink.js";
 import { pageImage } from "../pages.js";
 import * as store from "../store.js";
-import { closeModal, el, modal, toast } from "../ui.js";
+import { closeModal, el, toast } from "../ui.js";
+import { askNote, showNote } from "./notes.js";
 
 const ZOOMS = [1, 1.5, 2, 3];
 
@@ -231,22 +233,8 @@ export function render(container, app, args) {
   }
 
   function noteClicked(a) {
-    if (tool === "eraser" && annotations.isMine(a)) { remove(a); return; }
-    const layer = modal("note-view", el("p", { class: "note-text" }, a.data.text),
-      el("button", { class: "secondary big", onclick: () => layer.close() }, t("close")));
-  }
-
-  function askNote(point) {
-    const text = el("textarea", { id: "note-text", rows: "4", "aria-label": t("note_prompt") });
-    const layer = modal("note-editor", el("h2", {}, t("note_prompt")), text,
-      el("div", { class: "actions" },
-        el("button", { class: "primary big", id: "save-note", onclick: () => {
-          const value = text.value.trim();
-          layer.close();
-          if (value) add(newMark("note", { points: [point], color: "#ffb300", width: 0.004, text: value }));
-        } }, t("note_save")),
-        el("button", { class: "secondary big", onclick: () => layer.close() }, t("cancel"))));
-    text.focus();
+    if (tool === "eraser" && annotations.isMine(a)) remove(a);
+    else showNote(a);
   }
 
   let drawing = null;
@@ -256,7 +244,10 @@ export function render(container, app, args) {
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
     const point = relative(canvas, event);
-    if (tool === "note") { askNote(point); return; }
+    if (tool === "note") {
+      askNote((text) => add(newMark("note", { points: [point], color: "#ffb300", width: 0.004, text })));
+      return;
+    }
     if (tool === "eraser") { erased = new Set(); eraseAt(point); return; }
     const style = TOOLS[tool];
     drawing = newMark(style.kind, { points: [point], color: style.color, width: style.width, text: "" });
@@ -290,61 +281,23 @@ export function render(container, app, args) {
   }
 
   // Reading gestures: swipe to turn pages, pinch to zoom ---------------------------------
-  const touches = new Map();
-  let pinchStart = null;
-  let swipeStart = null;
-  stage.addEventListener("pointerdown", (event) => {
-    if (tool !== "read") return;
-    touches.set(event.pointerId, [event.clientX, event.clientY]);
-    if (touches.size === 2) {
-      const [a, b] = [...touches.values()];
-      pinchStart = { distance: Math.hypot(a[0] - b[0], a[1] - b[1]), zoom: ZOOMS[zoom] };
-      swipeStart = null;
-    } else {
-      swipeStart = [event.clientX, event.clientY];
-    }
-  });
-  stage.addEventListener("pointermove", (event) => {
-    if (!touches.has(event.pointerId)) return;
-    touches.set(event.pointerId, [event.clientX, event.clientY]);
-    if (pinchStart && touches.size === 2) {
-      const [a, b] = [...touches.values()];
-      const scale = Math.min(3, Math.max(1, pinchStart.zoom * Math.hypot(a[0] - b[0], a[1] - b[1]) / pinchStart.distance));
-      layout(scale);
-    }
-  });
-  const release = (event) => {
-    if (!touches.has(event.pointerId)) return;
-    touches.delete(event.pointerId);
-    if (pinchStart && touches.size < 2) {
+  let pinchBase = 1;
+  readingGestures(stage, {
+    active: () => tool === "read",
+    onSwipe: (direction) => { if (zoom === 0) turn(page + direction); },
+    onPinchStart: () => { pinchBase = ZOOMS[zoom]; },
+    onPinch: (ratio) => layout(Math.min(3, Math.max(1, pinchBase * ratio))),
+    onPinchEnd: () => {
       const current = sheet.getBoundingClientRect().width / Math.max(1, stage.clientWidth - 24);
       zoom = ZOOMS.reduce((best, z, i) => (Math.abs(z - current) < Math.abs(ZOOMS[best] - current) ? i : best), 0);
-      pinchStart = null;
       layout();
-      return;
-    }
-    if (swipeStart && zoom === 0) {
-      const dx = event.clientX - swipeStart[0];
-      const dy = event.clientY - swipeStart[1];
-      if (Math.abs(dx) > 80 && Math.abs(dy) < 60) turn(dx < 0 ? page + 1 : page - 1);
-    }
-    swipeStart = null;
-  };
-  stage.addEventListener("pointerup", release);
-  stage.addEventListener("pointercancel", release);
+    },
+  });
 
-  // Export --------------------------------------------------------------------------------
   async function exportCopy() {
     toast(t("exporting"));
     try {
-      await annotations.flush();
-      const blob = await api(`/documents/${docId}/versions/${version.number}/annotated.pdf`, { blob: true });
-      const url = URL.createObjectURL(blob);
-      const link = el("a", { href: url, download: `${doc.title}.pdf`, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      await annotations.downloadCopy(doc, version);
     } catch (err) {
       toast(err instanceof ApiError && err.offline ? t("offline_action") : t("error", { message: err.message }));
     }
