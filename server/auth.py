@@ -10,12 +10,13 @@ from flask import Flask, g, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select, update
 
 from server.errors import HemicycleError, NotAuthenticated, wants_json
 from server.extensions import csrf, db, login_manager
-from server.models import User
+from server.models import LoginSession, User, utcnow
 from server.services.actors import Actor
-from server.services.tokens import device_for_token
+from server.services.tokens import device_for_token, new_token, token_digest
 
 # Per-request caches kept in ``g``. An application context can outlive one
 # request (the test suite keeps one open around many requests), so they are
@@ -38,6 +39,8 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         if user is None or not user.active or user.session_epoch != int(epoch):
             return None
+        if _live_login_session(user.id) is None:
+            return None  # logged out (or a cookie from before server-side sessions)
         return user
 
     @login_manager.unauthorized_handler
@@ -102,16 +105,45 @@ def start_session(user: User) -> None:
     chosen language is carried over.
     """
     lang = session.get("lang")
+    _end_login_session()
     session.clear()
     if lang:
         session["lang"] = lang
+    token = new_token()
+    db.session.add(LoginSession(user_id=user.id, token_sha256=token_digest(token),
+                                user_agent=request.headers.get("User-Agent", "")[:300]))
+    db.session.commit()
+    session[_SESSION_TOKEN] = token
     login_user(user)
     g.pop("actor", None)
     g.pop("csrf_token", None)  # Flask-WTF caches the old session's token here
 
 
 def end_session() -> None:
+    _end_login_session()
     logout_user()
     session.clear()
     g.pop("actor", None)
     g.pop("csrf_token", None)
+
+
+_SESSION_TOKEN = "login_token"
+
+
+def _live_login_session(user_id: int) -> LoginSession | None:
+    token = session.get(_SESSION_TOKEN)
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    return db.session.scalar(select(LoginSession).where(
+        LoginSession.token_sha256 == token_digest(token), LoginSession.user_id == user_id,
+        LoginSession.ended_at.is_(None)))
+
+
+def _end_login_session() -> None:
+    token = session.get(_SESSION_TOKEN)
+    if isinstance(token, str) and len(token) <= 200:
+        db.session.execute(update(LoginSession)
+                           .where(LoginSession.token_sha256 == token_digest(token),
+                                  LoginSession.ended_at.is_(None))
+                           .values(ended_at=utcnow()))
+        db.session.commit()

@@ -1,5 +1,5 @@
 """Every model, so ``from server.models import Meeting`` works and Alembic sees all tables."""
-from server.models.accounts import LoginFailure, User, UserCertificate
+from server.models.accounts import LoginFailure, LoginSession, User, UserCertificate
 from server.models.annotations import Annotation
 from server.models.audit import AuditEntry
 from server.models.base import (

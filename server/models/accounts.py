@@ -44,6 +44,23 @@ class User(UserMixin, Base):
         return f"<User {self.username} {self.role.value}>"
 
 
+class LoginSession(Base):
+    """One browser's login, so that logging out ends it for good.
+
+    The cookie carries a random token; only its sha256 is stored. A copy of the
+    cookie taken before logout no longer authenticates.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
 class LoginFailure(Base):
     """A failed login, kept for rate limiting by account and by address."""
 

@@ -51,7 +51,9 @@ def broadcast(committed: list[MeetingEvent]) -> None:
             # revision already applied and ignore the tick.
             ticks.queue(event.meeting_id, event.revision)
         if event.type == "device.revoked":
-            cut_off_device(event.payload.get("device_id"))
+            # Not from inside this after-commit hook: disconnecting runs the disconnect
+            # handler, which needs a database session of its own.
+            socketio.start_background_task(cut_off_device, event.payload.get("device_id"))
 
 
 def presence(connection: context.ConnectionContext, online: bool) -> None:

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 25646498da45
+Revision ID: 2716a73dc60c
 Revises: 
-Create Date: 2026-11-25 08:31:29.184622
+Create Date: 2026-11-25 08:58:25.960434
 """
 from alembic import op
 import sqlalchemy as sa
 import server.models.base
 
 
-revision = '25646498da45'
+revision = '2716a73dc60c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -72,6 +72,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('username', name=op.f('uq_user_username'))
     )
+    op.create_table('login_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=False),
+    sa.Column('user_agent', sa.String(length=300), nullable=False),
+    sa.Column('created_at', server.models.base.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', server.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_login_session_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_session')),
+    sa.UniqueConstraint('token_sha256', name=op.f('uq_login_session_token_sha256'))
+    )
+    with op.batch_alter_table('login_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_session_user_id'), ['user_id'], unique=False)
+
     op.create_table('meeting',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
@@ -513,6 +527,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meeting_status'))
 
     op.drop_table('meeting')
+    with op.batch_alter_table('login_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_session_user_id'))
+
+    op.drop_table('login_session')
     op.drop_table('user')
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failure_username'))
