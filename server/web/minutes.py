@@ -81,7 +81,7 @@ def act(meeting_id: int):
         flash("; ".join(form_messages(exc).values()), "error")
     except HemicycleError as error:
         db.session.rollback()
-        if error.status in (401, 404):
+        if error.status in (401, 403, 404):  # a refusal is answered (and audited) as one
             raise
         flash(error.message, "error")
     return redirect(url_for("minutes.page", meeting_id=meeting_id))

@@ -244,10 +244,7 @@ def test_pairing_by_pin_and_a_revoked_tablet_goes_back_to_pairing(tablet, staff,
     tablet.wait_for_selector("#pin")
     assert tablet.evaluate("localStorage.getItem('hemicycle.pairing')") is None
     assert script_errors(tablet) == []
-    if answer.status_code != 204:
-        # The revocation is committed, but cutting the socket off inside the after-commit
-        # hook uses the session there (server/realtime/broadcast.py -> handlers.on_disconnect).
-        pytest.xfail(f"DELETE /devices answers {answer.status_code}: realtime engine bug, reported")
+    assert answer.status_code == 204, answer.text
 
 
 def test_following_the_presenter_detaching_and_rejoining(tablet, staff, world):
