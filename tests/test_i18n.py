@@ -139,3 +139,25 @@ def test_account_pages_are_in_real_vietnamese():
     translated = {m.id: m.string for m in vi_catalog() if m.id in covered}
     plain = [s for s in translated.values() if not re.search(r"[^\x00-\x7f]", s)]
     assert len(translated) >= 20 and not plain, plain
+
+
+def test_every_string_in_the_sources_has_a_vietnamese_translation(tmp_path):
+    """A page string added without its Vietnamese translation fails here
+    (scripts/update-translations merges new strings; then translate them)."""
+    import subprocess
+    import sys
+
+    from babel.messages.pofile import read_po
+
+    from tests.live import ROOT
+
+    pot = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "--mapping-file",
+                    "babel.cfg", "--keywords", "_l", "--keywords", "lazy_gettext", "--no-location",
+                    "--output-file", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
+    with open(pot, "rb") as source:
+        wanted = {m.id for m in read_po(source) if m.id}
+    with open(ROOT / "server/translations/vi/LC_MESSAGES/messages.po", "rb") as catalog_file:
+        translated = {m.id for m in read_po(catalog_file) if m.id and m.string}
+    missing = sorted(str(m) for m in wanted - translated)
+    assert missing == [], f"untranslated in vi: {missing[:20]}"
