@@ -15,6 +15,7 @@ import pytest
 
 from server.services import audit
 from server.services.access import Permission as P
+from tests import factories
 from tests.security import snapshot as snap
 from tests.security.test_authorisation_matrix import allowed_roles
 from tests.security.world import ROLES, _pdf
@@ -28,7 +29,7 @@ FROM_FILE = object()  # marker: the form carries a fresh PDF as `file`
 PAGE_RULES: dict[str, tuple] = {
     "GET home.index": ("public", None),
     "GET accounts.login": ("public", None),
-    "POST accounts.login": ("public", {"username": "nobody", "password": "wrong password"}),
+    "POST accounts.login": ("public", "LOGIN"),
     "POST accounts.logout": ("public", None),
     "GET control.projector": ("public", None),  # the display token in the URL is the credential
     "GET archive.index": ("archivist", None),
@@ -86,9 +87,11 @@ def test_every_page_is_in_the_table(app):
     assert not stale, f"PAGE_RULES names pages that no longer exist: {stale}"
 
 
-def _request_kwargs(body) -> dict:
+def _request_kwargs(body, world) -> dict:
     if body is None:
         return {}
+    if body == "LOGIN":
+        return {"data": {"username": world.usernames["delegate"], "password": factories.PASSWORD}}
     if body is FROM_FILE:
         return {"data": {"file": (io.BytesIO(_pdf(1)), "moi.pdf")}, "content_type": "multipart/form-data"}
     if body == "CSV":
@@ -119,7 +122,7 @@ def test_only_the_allowed_roles_get_the_page(world_app, roles, operation):
     for role in [r for r in ROLES if r not in allowed]:
         refusals = len(snap.refusals())
         response = roles.request(role, method, url, headers={"Accept": "text/html"},
-                                 **_request_kwargs(body))
+                                 **_request_kwargs(body, world))
         if response.status_code not in (401, 403, 404) and not _to_login(response):
             problems.append(f"{role} (refused) got {response.status_code}")
             continue
@@ -131,7 +134,7 @@ def test_only_the_allowed_roles_get_the_page(world_app, roles, operation):
             problems.append(f"{role} (refused, {response.status_code}) was not audited")
     for role in sorted(allowed):
         response = roles.request(role, method, url, headers={"Accept": "text/html"},
-                                 **_request_kwargs(body))
+                                 **_request_kwargs(body, world))
         if response.status_code in (401, 403) or response.status_code >= 500 or (
                 _to_login(response) and operation not in ("POST accounts.logout", "GET home.index")):
             problems.append(f"{role} (allowed) got {response.status_code} "
