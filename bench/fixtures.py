@@ -23,6 +23,7 @@ class SeededMeeting:
     projector_token: str
     database_url: str
     poll_id: int | None = None
+    secretary: tuple[str, str] = ("bench-secretary", "bench-secretary-password")
 
 
 def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> SeededMeeting:
@@ -69,6 +70,11 @@ def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> 
         tokens = [device(p.id) for p in participants]
         chair_token = device(chair.id)
         projector_token = device(None, DeviceKind.PROJECTOR)
+        from server.models import Role, User
+        from server.services.accounts import hash_password
+
+        db.session.add(User(username="bench-secretary", full_name="Thư ký", role=Role.SECRETARY,
+                            password_hash=hash_password("bench-secretary-password")))
         poll_id = None
         if poll_kind:
             poll = voting.create_poll(Actor.system(), meeting.id, {

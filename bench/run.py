@@ -338,8 +338,89 @@ def scenario_votes(counts, mode, rounds, gap, processes) -> dict:
     return {"scenario": "votes", "mode": mode, "results": data}
 
 
+def hundred_page_pdf(pages: int = 100) -> bytes:
+    import pymupdf
+
+    document = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = document.new_page(width=595, height=842)
+        page.insert_text((72, 72), f"Trang {number}: Dự thảo nghị quyết", fontsize=16)
+        for line in range(40):
+            page.insert_text((72, 110 + line * 17), f"Điều {line + 1}. Nội dung của điều khoản "
+                             f"số {line + 1} trên trang {number}.", fontsize=10)
+    return document.tobytes(garbage=3, deflate=True)
+
+
+def run_document_push(tablets: int, mode: str, processes: int, pages: int = 100) -> dict:
+    """Upload a PDF, push it to N tablets: time until every tablet shows page 1, and until
+    every page is rendered for tablets."""
+    import requests
+
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+        data = Path(tmp)
+        seeded = seed_meeting(data, tablets)
+        server = start_hemicycle(data, seeded.database_url, mode)
+        fleet = TabletFleet(server.url, [{"token": t} for t in seeded.tablet_tokens], processes,
+                            meeting_id=seeded.meeting_id)
+        try:
+            fleet.wait_ready()
+            http = requests.Session()
+            username, password = seeded.secretary
+            login = http.post(server.url + "/api/v1/auth/login",
+                              json={"username": username, "password": password}, timeout=30)
+            login.raise_for_status()
+            csrf = {"X-CSRFToken": login.json()["csrf_token"]}
+            pdf = hundred_page_pdf(pages)
+            uploading = time.perf_counter()
+            answer = http.post(f"{server.url}/api/v1/meetings/{seeded.meeting_id}/documents",
+                               files={"file": ("du-thao-nghi-quyet.pdf", pdf, "application/pdf")},
+                               data={"title": "Dự thảo nghị quyết"}, headers=csrf, timeout=120)
+            answer.raise_for_status()
+            uploaded_s = time.perf_counter() - uploading
+            document_id = answer.json()["document"]["id"]
+            pushed_at = time.time()
+            http.post(f"{server.url}/api/v1/meetings/{seeded.meeting_id}/push",
+                      json={"document_id": document_id}, headers=csrf, timeout=30).raise_for_status()
+
+            def rendered() -> int:
+                body = http.get(f"{server.url}/api/v1/documents/{document_id}", timeout=30).json()
+                return (body.get("current_version") or {}).get("pages_rendered", 0)
+
+            _wait(lambda: all(p is not None for p in fleet.first_pages()), 60, 0.2)
+            first = fleet.first_pages()
+            shown = [(t - pushed_at) * 1000 for t, status in (p for p in first if p) if status == 200]
+            _wait(lambda: rendered() >= pages, 120, 0.5)
+            all_ready_s = time.perf_counter() - uploading
+            return {"tablets": tablets, "pages": pages, "upload_s": round(uploaded_s, 2),
+                    "first_page_p50_ms": percentile(shown, 50),
+                    "first_page_p99_ms": percentile(shown, 99),
+                    "first_page_all_ms": max(shown) if len(shown) == tablets else float("nan"),
+                    "tablets_without_page": tablets - len(shown),
+                    "all_pages_ready_s": round(all_ready_s, 1), "pages_rendered": rendered()}
+        finally:
+            fleet.stop()
+            server.stop()
+
+
+def scenario_documents(counts, mode, rounds, gap, processes) -> dict:
+    rows, data = [], []
+    for n in counts:
+        pages = 100 if n > 10 else 10
+        result = run_document_push(n, mode, processes, pages)
+        rows.append([n, result["pages"], result["upload_s"], result["first_page_p50_ms"],
+                     result["first_page_p99_ms"], result["first_page_all_ms"],
+                     result["tablets_without_page"], result["all_pages_ready_s"]])
+        data.append({**result, "missing": result["tablets_without_page"]})
+    print(f"\n### Document push: a PDF pushed to N tablets ({mode})\n")
+    print(table(["tablets", "pages", "upload s", "first page p50 ms", "first page p99 ms",
+                 "first page on all ms", "tablets without it", "all pages ready s (from upload)"],
+                rows))
+    return {"scenario": "documents", "mode": mode, "results": data}
+
+
 SCENARIOS = {"fanout": scenario_fanout, "memory": scenario_memory, "modes": scenario_modes,
-             "reconnect": scenario_reconnect, "votes": scenario_votes}
+             "reconnect": scenario_reconnect, "votes": scenario_votes,
+             "documents": scenario_documents}
 
 
 def main(argv=None) -> int:

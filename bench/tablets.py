@@ -21,10 +21,20 @@ class TabletState:
         self.events: list[tuple[float, int]] = []
         self.syncs: list[tuple[float, int]] = []
         self.revision = 0
+        self.first_page: tuple[float, int] | None = None  # when page 1 of a pushed document arrived
+
+
+async def _fetch_first_page(url: str, token: str, payload: dict, state: TabletState, http):
+    """What a tablet does when a document is pushed: show its first page."""
+    path = (f"/api/v1/documents/{payload['document_id']}/versions/{payload['number']}"
+            "/pages/1.jpg")
+    async with http.get(url + path, headers={"Authorization": f"Bearer {token}"}) as response:
+        await response.read()
+        state.first_page = (time.time(), response.status)
 
 
 async def _connect(url: str, auth: dict | None, received: list, sem: asyncio.Semaphore,
-                   event_names: tuple[str, ...], meeting_id: int | None):
+                   event_names: tuple[str, ...], meeting_id: int | None, http=None):
     client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5,
                                   reconnection_delay_max=2, randomization_factor=0.5)
     state = TabletState()
@@ -34,6 +44,10 @@ async def _connect(url: str, auth: dict | None, received: list, sem: asyncio.Sem
         revision = message.get("revision", 0) if isinstance(message, dict) else 0
         state.events.append((time.time(), revision))
         state.revision = max(state.revision, revision)
+        if (http is not None and isinstance(message, dict)
+                and message.get("type") == "document.pushed"):
+            asyncio.ensure_future(_fetch_first_page(url, auth["token"], message["payload"],
+                                                    state, http))
 
     for name in event_names:
         client.on(name, on_event)
@@ -64,10 +78,14 @@ async def _connect(url: str, auth: dict | None, received: list, sem: asyncio.Sem
 
 
 async def _run(url: str, auths: list, conn, event_names, meeting_id):
+    import aiohttp
+
     received: list[TabletState] = []
     sem = asyncio.Semaphore(50)
-    clients = await asyncio.gather(*[_connect(url, a, received, sem, event_names, meeting_id)
-                                     for a in auths])
+    # One HTTP connection pool per process, like a browser's per tablet but cheaper.
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+    clients = await asyncio.gather(*[_connect(url, a, received, sem, event_names, meeting_id,
+                                              http if a else None) for a in auths])
     conn.send(("ready", len(clients)))
     loop = asyncio.get_running_loop()
     while True:
@@ -76,6 +94,8 @@ async def _run(url: str, auths: list, conn, event_names, meeting_id):
             conn.send(("results", [state.events for state in received]))
         elif command == "syncs":
             conn.send(("syncs", [state.syncs for state in received]))
+        elif command == "first_pages":
+            conn.send(("first_pages", [state.first_page for state in received]))
         elif isinstance(command, tuple) and command[0] == "cast":
             _, poll_id, window = command
             conn.send(("cast", await _cast_all(clients, meeting_id, poll_id, window)))
@@ -83,6 +103,7 @@ async def _run(url: str, auths: list, conn, event_names, meeting_id):
             conn.send(("connected", sum(1 for c in clients if c.connected)))
         elif command == "stop":
             await asyncio.gather(*[c.disconnect() for c in clients], return_exceptions=True)
+            await http.close()
             conn.send(("stopped", None))
             return
 
@@ -153,6 +174,9 @@ class TabletFleet:
         for pipe in self.pipes:
             pipe.send(("cast", poll_id, window))
         return [vote for pipe in self.pipes for vote in pipe.recv()[1]]
+
+    def first_pages(self) -> list[tuple[float, int] | None]:
+        return [page for batch in self._ask("first_pages") for page in batch]
 
     def syncs(self) -> list[list[tuple[float, int]]]:
         return [syncs for batch in self._ask("syncs") for syncs in batch]

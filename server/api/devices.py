@@ -1,4 +1,5 @@
-"""REST endpoints: pairing codes, pairing a tablet, projector tokens, unpairing, door check-in."""
+"""REST endpoints: pairing codes, pairing a tablet, projector tokens, unpairing, remote wipe,
+door check-in."""
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -65,6 +66,16 @@ def revoke_device(device_id: int):
     devices.revoke(current_actor(), device_id)
     db.session.commit()
     return "", 204
+
+
+@bp.post("/devices/<int:device_id>/wipe")
+@endpoint("Ask a tablet to delete its confidential pages and annotations (remote wipe); "
+          "the tablet confirms over its socket (device.wiped)",
+          tag="devices", response=DeviceOut, status=202, errors=(404, 409), auth=RUNNERS)
+def wipe_device(device_id: int):
+    device = devices.request_wipe(current_actor(), device_id)
+    db.session.commit()
+    return _answer(_device_out(device), 202)
 
 
 @bp.post("/meetings/<int:meeting_id>/projectors")

@@ -10,8 +10,8 @@ from server.extensions import socketio
 
 
 def init_app(app: Flask) -> None:
-    # broadcast and voting register themselves on import
-    from server.realtime import broadcast, handlers, voting  # noqa: F401
+    # broadcast, voting and device_commands register themselves on import
+    from server.realtime import broadcast, device_commands, handlers, voting  # noqa: F401
 
     socketio.init_app(
         app,

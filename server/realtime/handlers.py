@@ -22,11 +22,11 @@ from server.errors import (
 )
 from server.extensions import db, socketio
 from server.models import Device, Meeting, User
-from server.realtime import broadcast
+from server.realtime import broadcast, device_commands
 from server.realtime import context as contexts
 from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
-from server.services import access, attendance, audit
+from server.services import access, attendance, audit, devices
 from server.services.access import Permission
 from server.services.actors import Actor
 from server.services.tokens import device_for_token
@@ -49,10 +49,14 @@ def on_connect(auth=None):
             join_room(room)
         contexts.register(context)
         if context.kind == "device":
-            came_online = attendance.tablet_connected(db.session.get(Device, context.device_id))
+            device = db.session.get(Device, context.device_id)
+            came_online = attendance.tablet_connected(device)
+            wipe_pending = devices.wipe_pending(device)
             db.session.commit()
             if came_online:
                 broadcast.presence(context, online=True)
+            if wipe_pending:  # a wipe it has not confirmed: ask again on every connection
+                device_commands.send_wipe_later(context.sid, context.device_id)
     except HemicycleError as exc:
         db.session.rollback()
         contexts.forget(request.sid)

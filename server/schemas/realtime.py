@@ -61,6 +61,15 @@ class FloorReorder(Command):
     request_ids: Annotated[list[Id], Field(max_length=1000)]
 
 
+class DeviceStatus(Command):
+    """What a tablet's browser says about itself; null when it cannot tell."""
+
+    battery: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    charging: bool | None = None
+    connection: Annotated[str, StringConstraints(max_length=32,
+                                                 pattern=r"^[A-Za-z0-9 ._-]*$")] | None = None
+
+
 # REST bodies and answers -------------------------------------------------------------
 
 class PairingCodeOut(BaseModel):
@@ -96,6 +105,8 @@ class DeviceOut(BaseModel):
     last_seen_at: str | None
     online: bool
     revoked_at: str | None
+    wipe_requested_at: str | None = None
+    wiped_at: str | None = None
 
 
 class DeviceTokenOut(BaseModel):

@@ -189,11 +189,18 @@ def _move_to(actor: Actor, meeting: Meeting, item: AgendaItem) -> Meeting:
     previous = _current_item(meeting)
     audit.record("session.item", "agenda_item", item.id, actor=actor, meeting_id=meeting.id,
                  payload={"previous_item_id": previous.id if previous else None})
-    _stop_timer(previous, utcnow())
+    now = utcnow()
+    _stop_timer(previous, now)
+    if previous is not None:
+        ids = [i.id for i in agenda_order(meeting.id)]
+        if previous.id in ids and ids.index(item.id) > ids.index(previous.id):
+            previous.done_at = now  # moved past it; going back to an earlier item leaves it as is
+    item.done_at = None  # back to an item: it is under discussion again
     meeting.current_item_id = item.id
     events.publish(meeting.id, "item.changed", {
         "current_item_id": item.id,
         "previous_item_id": previous.id if previous else None,
+        "previous_done_at": iso(previous.done_at) if previous else None,
         "title": item.title,
         "timer": timer_payload(item),
     })

@@ -44,8 +44,49 @@ const app = {
     await annotations.forgetConfidential(store.state.documents);
     toast(t(reason === "sealed" ? "sealed" : "wiped"));
     store.changed("wiped");
+    // A secretary's remote wipe is confirmed to the server (staff see it); a wipe
+    // request left unconfirmed is asked again at the next connection.
+    if (reason === "wipe" && app.live) app.live.command("device.wiped").catch((err) => console.warn("wipe confirmation", err));
   },
 };
+
+// Battery and connection, for the control room: sent on connecting and when the browser
+// reports a change. The server keeps one report per 30 s; a later one is sent again then.
+const deviceStatus = { battery: null, charging: null, connection: null };
+let statusTimer = null;
+async function watchDeviceStatus() {
+  try {
+    if (navigator.getBattery) {
+      const battery = await navigator.getBattery();
+      const read = () => {
+        deviceStatus.battery = Number.isFinite(battery.level) ? battery.level : null;
+        deviceStatus.charging = typeof battery.charging === "boolean" ? battery.charging : null;
+      };
+      read();
+      for (const name of ["levelchange", "chargingchange"]) {
+        battery.addEventListener(name, () => { read(); reportStatus(); });
+      }
+    }
+  } catch (err) {
+    console.warn("battery", err);
+  }
+  const link = navigator.connection;
+  if (link) {
+    const read = () => { deviceStatus.connection = String(link.type || link.effectiveType || "").slice(0, 32) || null; };
+    read();
+    link.addEventListener?.("change", () => { read(); reportStatus(); });
+  }
+}
+async function reportStatus() {
+  clearTimeout(statusTimer);
+  if (!app.live || app.connection !== "online") return;
+  try {
+    const ack = await app.live.command("device.status", { ...deviceStatus });
+    if (!ack.stored) statusTimer = setTimeout(reportStatus, (ack.retry_after || 30) * 1000);
+  } catch (err) {
+    if (err.code !== "offline" && err.code !== "timeout") console.warn("device status", err);
+  }
+}
 
 // Offline copies of every document, one page at a time, in the background.
 let prefetching = false;
@@ -131,8 +172,10 @@ function onEvent(payload, message) {
   }
   if (type === "annotation.saved" || type === "annotation.removed") annotations.received(type, payload);
   if (type === "agenda.changed" || type === "participants.changed") app.live.resync({ snapshot: true });
-  if (type === "meeting.sealed" || type === "device.wipe") {
-    app.wipe(type === "meeting.sealed" ? "sealed" : "wipe");
+  if (type === "meeting.sealed") app.wipe("sealed");
+  // device.wipe goes to the delegate's connections: only the tablet it names obeys.
+  if (type === "device.wipe" && (!payload.device_id || payload.device_id === store.state.pairing?.device_id)) {
+    app.wipe("wipe");
   }
   if (type === "poll.opened") voteView.showBallot(app);
 }
@@ -187,12 +230,16 @@ async function start(pairing) {
     if (value === "online" && was !== "online") {
       annotations.flush();
       app.refreshDocuments();
+      reportStatus();
     }
     if (value === "refused" && detail && ["invalid_token", "revoked"].includes(detail.code)) {
       unpair(t("pair_revoked"));
     }
   });
-  if (!chromeSubscribed) store.subscribe(renderChrome);
+  if (!chromeSubscribed) {
+    store.subscribe(renderChrome);
+    watchDeviceStatus().then(() => { if (app.connection === "online") reportStatus(); });
+  }
   chromeSubscribed = true;
   route();
   app.refreshDocuments();

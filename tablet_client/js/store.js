@@ -98,6 +98,9 @@ export function applyEvent(type, payload) {
       state.current_item_id = payload.current_item_id;
       const item = findItem(state.agenda, payload.current_item_id);
       if (item && payload.timer) item.timer = payload.timer;
+      if (item) item.done_at = null;
+      const previous = payload.previous_item_id && findItem(state.agenda, payload.previous_item_id);
+      if (previous && "previous_done_at" in payload) previous.done_at = payload.previous_done_at;
       return changed("agenda");
     }
     case "timer.changed": {

@@ -17,10 +17,11 @@ def test_every_scenario_runs_with_a_few_tablets(tmp_path):
     run = subprocess.run([sys.executable, "-m", "bench.run", "smoke"], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    for heading in ("Fan-out", "Memory", "Async modes", "Reconnect storm", "Vote burst"):
+    for heading in ("Fan-out", "Memory", "Async modes", "Reconnect storm", "Vote burst",
+                    "Document push"):
         assert heading in run.stdout
     written = set((ROOT / "bench" / "results").glob("*.json")) - before
     scenarios = {json.loads(path.read_text())["scenario"] for path in written}
-    assert {"fanout", "memory", "modes", "reconnect", "votes"} <= scenarios
+    assert {"fanout", "memory", "modes", "reconnect", "votes", "documents"} <= scenarios
     for path in written:
         path.unlink()

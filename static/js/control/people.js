@@ -106,6 +106,14 @@ export function mountPeople(ctx) {
     act(button, () => api("DELETE", `/api/v1/devices/${device.device_id}`), t("done"));
   }
 
+  function wipe(device, button) {
+    if (!window.confirm(t("confirm.wipe"))) return;
+    act(button, async () => {
+      await api("POST", `/api/v1/devices/${device.device_id}/wipe`);
+      scheduleDevices();
+    }, t("done"));
+  }
+
   function renderDevices() {
     const tablets = devices.filter((d) => d.kind === "tablet");
     const projectors = devices.filter((d) => d.kind === "projector");
@@ -117,11 +125,17 @@ export function mountPeople(ctx) {
       if (status.charging) facts.push(t("charging"));
       if (status.connection) facts.push(String(status.connection));
       if (!device.online && device.last_seen_at) facts.push(t("last_seen", { time: localTime(device.last_seen_at) }));
+      const wipePending = device.wipe_requested_at && (!device.wiped_at || device.wiped_at < device.wipe_requested_at);
+      if (wipePending) facts.push(t("wipe_requested", { time: localTime(device.wipe_requested_at) }));
+      else if (device.wiped_at) facts.push(t("wiped", { time: localTime(device.wiped_at) }));
+      const wipeButton = el("button", { type: "button", class: "icon-btn", title: t("confirm.wipe"),
+        "aria-label": `${t("wipe")}: ${device.participant_name}`, dataset: { wipe: device.device_id } }, t("wipe"));
+      wipeButton.addEventListener("click", () => wipe(device, wipeButton));
       const unpair = el("button", { type: "button", class: "icon-btn", title: t("unpair"), "aria-label": `${t("unpair")}: ${device.participant_name}` }, "✕");
       unpair.addEventListener("click", () => retire(device, unpair));
       return el("li", { dataset: { deviceId: device.device_id, online: String(device.online) } },
         el("span", { class: `dot${device.online ? " online" : ""}` }),
-        el("span", { class: "who" }, device.participant_name || device.label), unpair,
+        el("span", { class: "who" }, device.participant_name || device.label), wipeButton, unpair,
         el("small", {}, [t(device.online ? "online" : "offline_tablet"), ...facts].join(" · ")));
     }));
     replace(projectorList, projectors.map((device) => {

@@ -79,6 +79,9 @@ export function createStore(live) {
     state.currentItemId = p.current_item_id;
     const item = state.agenda.find((i) => i.id === p.current_item_id);
     if (item && p.timer) item.timer = p.timer;
+    if (item) item.done_at = null;
+    const previous = state.agenda.find((i) => i.id === p.previous_item_id);
+    if (previous && "previous_done_at" in p) previous.done_at = p.previous_done_at;
     changed("item");
   });
   live.on("timer.changed", (p) => {
@@ -132,7 +135,7 @@ export function createStore(live) {
   });
   live.on("poll.progress", (p) => { state.progress.set(p.poll_id, p); changed("progress"); });
   live.on("announcement", (p) => { state.announcement = p.cleared ? null : p; changed("announcement"); });
-  for (const type of ["device.paired", "device.revoked", "device.status"]) {
+  for (const type of ["device.paired", "device.revoked", "device.status", "device.wiped"]) {
     live.on(type, () => changed("devices"));
   }
 
