@@ -55,6 +55,15 @@ def emit():
     return jsonify(revision=revision)
 
 
+PAGE = bytes(range(256)) * 400  # ~100 KB, the size of a tablet's page image
+
+
+@app.get("/page.jpg")
+def page():
+    """The baseline for page serving: bytes from memory through bare Flask."""
+    return PAGE, 200, {"Content-Type": "image/jpeg", "Cache-Control": "private, max-age=60"}
+
+
 @app.get("/healthz")
 def healthz():
     return jsonify(status="ok")

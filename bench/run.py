@@ -391,7 +391,10 @@ def run_document_push(tablets: int, mode: str, processes: int, pages: int = 100)
             shown = [(t - pushed_at) * 1000 for t, status in (p for p in first if p) if status == 200]
             _wait(lambda: rendered() >= pages, 120, 0.5)
             all_ready_s = time.perf_counter() - uploading
-            return {"tablets": tablets, "pages": pages, "upload_s": round(uploaded_s, 2),
+            serving = page_serving(server.url, seeded.tablet_tokens[0], document_id,
+                                   answer.json()["document"]["current_version"]["number"], pages,
+                                   mode)
+            return {"serving": serving, "tablets": tablets, "pages": pages, "upload_s": round(uploaded_s, 2),
                     "first_page_p50_ms": percentile(shown, 50),
                     "first_page_p99_ms": percentile(shown, 99),
                     "first_page_all_ms": max(shown) if len(shown) == tablets else float("nan"),
@@ -400,6 +403,52 @@ def run_document_push(tablets: int, mode: str, processes: int, pages: int = 100)
         finally:
             fleet.stop()
             server.stop()
+
+
+def serve_pages(urls: list[str], headers: dict, seconds: float = 3.0, concurrency: int = 32) -> dict:
+    """Fetch page images as fast as ``concurrency`` clients can for ``seconds``."""
+    import asyncio
+
+    import aiohttp
+
+    async def run():
+        done, sizes, failures = 0, 0, 0
+        deadline = time.perf_counter() + seconds
+
+        async def worker(offset: int, http):
+            nonlocal done, sizes, failures
+            index = offset
+            while time.perf_counter() < deadline:
+                async with http.get(urls[index % len(urls)], headers=headers) as response:
+                    body = await response.read()
+                    if response.status == 200:
+                        done, sizes = done + 1, sizes + len(body)
+                    else:
+                        failures += 1
+                index += concurrency
+
+        async with aiohttp.ClientSession() as http:
+            started = time.perf_counter()
+            await asyncio.gather(*[worker(i, http) for i in range(concurrency)])
+            elapsed = time.perf_counter() - started
+        return {"pages_per_s": round(done / elapsed, 1), "mb_per_s": round(sizes / elapsed / 1e6, 1),
+                "failures": failures}
+
+    return asyncio.run(run())
+
+
+def page_serving(server_url: str, token: str, document_id: int, number: int, pages: int,
+                 mode: str) -> dict:
+    urls = [f"{server_url}/api/v1/documents/{document_id}/versions/{number}/pages/{p}.jpg"
+            for p in range(1, pages + 1)]
+    hemi = serve_pages(urls, {"Authorization": f"Bearer {token}"})
+    baseline = BaselineServer(mode).start()
+    try:
+        base = serve_pages([baseline.url + "/page.jpg"], {})
+    finally:
+        baseline.stop()
+    return {"hemicycle": hemi, "baseline": base,
+            "ratio": round(hemi["pages_per_s"] / base["pages_per_s"], 2) if base["pages_per_s"] else None}
 
 
 def scenario_documents(counts, mode, rounds, gap, processes) -> dict:
@@ -415,6 +464,12 @@ def scenario_documents(counts, mode, rounds, gap, processes) -> dict:
     print(table(["tablets", "pages", "upload s", "first page p50 ms", "first page p99 ms",
                  "first page on all ms", "tablets without it", "all pages ready s (from upload)"],
                 rows))
+    print(f"\n### Page serving: cached page images, 32 concurrent clients ({mode})\n")
+    print(table(["tablets", "pages/s", "MB/s", "baseline pages/s (bare Flask, bytes in memory)",
+                 "ratio", "failures"],
+                [[d["tablets"], d["serving"]["hemicycle"]["pages_per_s"],
+                  d["serving"]["hemicycle"]["mb_per_s"], d["serving"]["baseline"]["pages_per_s"],
+                  d["serving"]["ratio"], d["serving"]["hemicycle"]["failures"]] for d in data]))
     return {"scenario": "documents", "mode": mode, "results": data}
 
 

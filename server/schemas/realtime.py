@@ -64,8 +64,8 @@ class FloorReorder(Command):
 class DeviceStatus(Command):
     """What a tablet's browser says about itself; null when it cannot tell."""
 
-    battery: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
-    charging: bool | None = None
+    battery: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)] | None = None
+    charging: Annotated[bool, Field(strict=True)] | None = None
     connection: Annotated[str, StringConstraints(max_length=32,
                                                  pattern=r"^[A-Za-z0-9 ._-]*$")] | None = None
 
