@@ -13,7 +13,7 @@ export function pageUrl(doc, version, page, size = "large") {
 }
 
 async function fromCache(name, url) {
-  if (!("caches" in self)) return null;
+  if (!("caches" in self) || !(await caches.has(name))) return null;
   const cache = await caches.open(name);
   const hit = await cache.match(url);
   return hit ? hit.blob() : null;
@@ -54,7 +54,9 @@ export async function pageImage(meetingId, doc, version, page, size = "large") {
 /** How many of the document's pages (both sizes) are in the cache. */
 export async function cachedPages(meetingId, doc, version) {
   if (!("caches" in self)) return 0;
-  const cache = await caches.open(cacheName(meetingId, doc.confidential));
+  const name = cacheName(meetingId, doc.confidential);
+  if (!(await caches.has(name))) return 0; // caches.open() would create it again after a wipe
+  const cache = await caches.open(name);
   let count = 0;
   for (let page = 1; page <= version.page_count; page += 1) {
     if (await cache.match(pageUrl(doc, version, page, "large"))) count += 1;

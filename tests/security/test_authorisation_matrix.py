@@ -127,6 +127,7 @@ RULES: dict[str, Rule] = {
     "POST api.create_pairing_code": Rule(P.RUN),
     "GET api.list_devices": Rule(P.RUN),
     "DELETE api.revoke_device": Rule(P.RUN),
+    "POST api.wipe_device": Rule(P.RUN),
     "POST api.create_projector": Rule(P.RUN, json={"label": "Máy chiếu 2"}),
     "POST api.create_door_token": Rule(P.RUN),
     "POST api.check_in": Rule("device", json={"door_token": "not-the-door-code"}),

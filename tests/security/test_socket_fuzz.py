@@ -20,7 +20,7 @@ from tests.realtime.clients import LiveClient, login_cookie
 
 pytestmark = pytest.mark.live
 
-EXAMPLES = 4  # per command and role; every command gets its own run
+EXAMPLES = 3  # per command and role; every command gets its own run
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
     | st.floats(allow_nan=False) | st.text(max_size=50),

@@ -54,6 +54,8 @@ SOCKET_RULES: dict[str, tuple] = {
     "timer.reset": ("lead", {}),
     "attendance.mark": (P.RUN, {"participant_id": "participant_id", "status": "present"}),
     "attendance.check_in": ("device", {"door_token": "not-the-door-code"}),
+    "device.status": ("device", {"battery": 0.5, "charging": True, "connection": "wifi"}),
+    "device.wiped": ("device", {}),
     "floor.request": (P.SPEAK, {}),
     "floor.withdraw": (P.SPEAK, {}),
     "floor.grant": (P.CHAIR, {"request_id": 1}),
