@@ -80,6 +80,28 @@ def redis_url():
     return REDIS_URL
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole run, shared by every browser test:
+    Playwright's sync API allows one running instance per thread."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        service_unavailable("Chromium", f"{CHROMIUM} is missing (scripts/setup --dev installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 class AuthActions:
     """Log in and out through the real login endpoint, as a browser would."""
 

@@ -21,27 +21,11 @@ import pytest
 from server import create_app
 from server.extensions import db
 from tests import factories
-from tests.conftest import service_unavailable, test_config as make_config
+from tests.conftest import test_config as make_config
 from tests.live import ROOT, LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        service_unavailable("Chromium", f"{CHROMIUM} is missing (scripts/setup --dev installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def create_schema(database_url: str) -> None:
