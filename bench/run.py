@@ -84,7 +84,7 @@ def run_baseline(tablets: int, mode: str, rounds: int, gap: float, processes: in
 
 def run_hemicycle(tablets: int, mode: str, rounds: int, gap: float, processes: int,
                   with_memory: bool = False) -> dict:
-    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-", ignore_cleanup_errors=True) as tmp:
         data = Path(tmp)
         seeded = seed_meeting(data, tablets)
         server = start_hemicycle(data, seeded.database_url, mode)
@@ -193,7 +193,7 @@ def meeting_revision(seeded) -> int:
 
 def run_reconnect(tablets: int, mode: str, processes: int) -> dict:
     """Restart the server under N connected tablets; time until all are synced again."""
-    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-", ignore_cleanup_errors=True) as tmp:
         data = Path(tmp)
         seeded = seed_meeting(data, tablets)
         server = start_hemicycle(data, seeded.database_url, mode)
@@ -265,7 +265,7 @@ def run_vote_burst(tablets: int, mode: str, processes: int, window: float, kind:
 
     import sqlalchemy as sa
 
-    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-", ignore_cleanup_errors=True) as tmp:
         data = Path(tmp)
         seeded = seed_meeting(data, tablets, poll_kind=kind)
         server = start_hemicycle(data, seeded.database_url, mode)
@@ -356,7 +356,7 @@ def run_document_push(tablets: int, mode: str, processes: int, pages: int = 100)
     every page is rendered for tablets."""
     import requests
 
-    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hemicycle-bench-", ignore_cleanup_errors=True) as tmp:
         data = Path(tmp)
         seeded = seed_meeting(data, tablets)
         server = start_hemicycle(data, seeded.database_url, mode)
