@@ -58,6 +58,69 @@ def _username(full_name: str, taken: set[str]) -> str:
     return name
 
 
+DOCUMENTS = [
+    # (agenda position, title, confidential, pages of text)
+    (1, "Báo cáo tình hình kinh tế - xã hội năm 2026", False, [
+        "BÁO CÁO TÌNH HÌNH KINH TẾ - XÃ HỘI NĂM 2026\n\nTổng sản phẩm trên địa bàn tỉnh "
+        "(GRDP) ước tăng 7,8% so với năm 2025; thu ngân sách nhà nước đạt 112% dự toán.",
+        "Phương hướng, nhiệm vụ năm 2027:\n1. Đẩy mạnh chuyển đổi số trong cơ quan nhà nước.\n"
+        "2. Phát triển nông nghiệp công nghệ cao, du lịch Đà Lạt - Lâm Đồng.\n"
+        "3. Bảo đảm an sinh xã hội, chăm lo đời sống nhân dân vùng khó khăn.",
+    ]),
+    (2, "Dự toán ngân sách nhà nước năm 2027", False, [
+        "DỰ TOÁN NGÂN SÁCH NHÀ NƯỚC NĂM 2027\n\nTổng thu ngân sách: 14.250 tỷ đồng.\n"
+        "Tổng chi ngân sách địa phương: 18.930 tỷ đồng.",
+        "Chi đầu tư phát triển: 5.120 tỷ đồng; chi thường xuyên: 12.870 tỷ đồng; "
+        "dự phòng ngân sách: 940 tỷ đồng.",
+    ]),
+    (3, "Dự thảo Nghị quyết về hỗ trợ giáo dục vùng khó khăn (tài liệu mật)", True, [
+        "DỰ THẢO NGHỊ QUYẾT\n\nĐiều 1. Hỗ trợ học phí cho học sinh vùng đặc biệt khó khăn.\n"
+        "Điều 2. Kinh phí thực hiện từ ngân sách tỉnh.",
+    ]),
+]
+
+
+def _demo_pdf(pages: list[str]) -> bytes:
+    import pymupdf
+
+    from server.pdf.fonts import ascii_fallback, vietnamese_font_path
+
+    font = vietnamese_font_path()
+    with pymupdf.open() as pdf:
+        for text in pages:
+            page = pdf.new_page(width=595, height=842)
+            rect = pymupdf.Rect(60, 70, 535, 780)
+            if font:
+                page.insert_textbox(rect, text, fontsize=13, fontname="NotoSans", fontfile=font)
+            else:  # no Unicode font installed: readable, without diacritics
+                page.insert_textbox(rect, ascii_fallback(text), fontsize=13)
+        pdf.subset_fonts()
+        return pdf.tobytes(garbage=3, deflate=True)
+
+
+def _seed_documents(meeting: Meeting) -> None:
+    """Real documents, through the same validation and storage as an upload."""
+    import tempfile
+    from pathlib import Path
+
+    from server.schemas.documents import DocumentUpload
+    from server.services import documents, storage
+    from server.services.document_ingest import Upload
+
+    items = {i.position: i for i in meeting.agenda_items if i.parent_id is None}
+    for position, title, confidential, pages in DOCUMENTS:
+        with tempfile.NamedTemporaryFile(dir=storage.temp_dir(), suffix=".pdf",
+                                         delete=False) as file:
+            file.write(_demo_pdf(pages))
+        try:
+            documents.upload_document(
+                Actor.system(), meeting.id, Upload(Path(file.name), f"{title}.pdf"),
+                DocumentUpload(title=title, agenda_item_id=items[position].id,
+                               confidential=confidential))
+        finally:
+            Path(file.name).unlink(missing_ok=True)
+
+
 def is_seeded() -> bool:
     return db.session.scalar(select(User).where(User.username == "thuky")) is not None
 
@@ -114,6 +177,8 @@ def seed(today: datetime | None = None) -> Meeting:
                                       presenter=child_presenter, planned_minutes=child_minutes))
     meeting.status = MeetingStatus.PUBLISHED
     meeting.published_at = datetime.now(timezone.utc)
+    db.session.flush()
+    _seed_documents(meeting)
     audit.record("demo.seeded", "meeting", meeting.id, actor=system, meeting_id=meeting.id,
                  payload={"participants": len(participants), "agenda_items": len(AGENDA)})
     db.session.commit()
@@ -124,6 +189,27 @@ def seed(today: datetime | None = None) -> Meeting:
     archive_demo.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
                                      day=start - timedelta(days=30))
     return meeting
+
+
+def _live_links(base_url: str, meeting: Meeting) -> list[str]:
+    """Fresh links to try the live meeting at once: a tablet and the projector."""
+    from server.services import devices
+
+    system = Actor.system()
+    delegate = db.session.scalar(select(Participant).where(
+        Participant.meeting_id == meeting.id, Participant.role == MeetingRole.DELEGATE)
+        .order_by(Participant.id))
+    _code, secret, pin = devices.create_pairing_code(system, meeting.id, delegate.id,
+                                                     ttl=timedelta(hours=12))
+    _projector, display_token = devices.create_projector(system, meeting.id, "Demo projector")
+    db.session.commit()
+    return [
+        f"  Control room:   {base_url}/meetings/{meeting.id}/control  (as thuky or chutoa)",
+        f"  Chair's page:   {base_url}/meetings/{meeting.id}/chair",
+        f"  Projector:      {base_url}/display/{display_token}",
+        f"  A tablet:       {base_url}/tablet/#pair={secret}",
+        f"                  (or PIN {pin} at {base_url}/tablet/; {delegate.full_name}, 12 hours)",
+    ]
 
 
 def describe(base_url: str, meeting_id: int | None = None) -> list[str]:
@@ -141,6 +227,7 @@ def describe(base_url: str, meeting_id: int | None = None) -> list[str]:
     ]
     if meeting is not None:
         lines.append(f"  Demo meeting:   {base_url}/meetings/{meeting.id}  ({meeting.title})")
+        lines += _live_links(base_url, meeting)
     lines += [
         f"  API document:   {base_url}/api/openapi.json",
         "",
