@@ -20,6 +20,8 @@ def test_demo_seeds_once_and_prints_logins(tmp_path):
     assert "Seeded the demo" in first.stdout
     assert "http://127.0.0.1:5123/login" in first.stdout
     assert "thuky" in first.stdout and "hemicycle-demo" in first.stdout
+    for link in ("/tablet/#pair=", "/display/", "/meetings/1/control", "/archive"):
+        assert link in first.stdout
     again = hemicycle("demo", "--no-serve", "--data-dir", str(data), env_dir=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "Using the demo already" in again.stdout
@@ -50,6 +52,16 @@ def test_demo_data_is_a_full_council_session(app):
     top_level = db.session.scalars(select(AgendaItem).where(
         AgendaItem.meeting_id == meeting.id, AgendaItem.parent_id.is_(None))).all()
     assert len(top_level) >= 5
+    from server.models import Document, MeetingStatus as Status
+
+    titles = db.session.scalars(select(Document.title).where(Document.meeting_id == meeting.id)).all()
+    assert len(titles) == 3 and any("kinh tế" in t for t in titles)
+    assert db.session.scalar(select(func.count()).select_from(Document).where(
+        Document.meeting_id == meeting.id, Document.confidential.is_(True))) == 1
+    from server.models import Meeting
+
+    assert db.session.scalar(select(func.count()).select_from(Meeting)
+                             .where(Meeting.status == Status.SEALED)) == 1
     names = db.session.scalars(select(Participant.full_name)).all()
     assert "Nguyễn Thị Hồng Nhung" in names
     assert demo.is_seeded()
