@@ -11,9 +11,9 @@ watermark is stamped on the large JPEG. Renders run in the sandbox process
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from server.files import atomic_write
 
 # Widths in pixels: "large" for the tablet reader and the projector, "thumb" for page strips.
 SIZES = {"large": 1600, "thumb": 400}
@@ -72,18 +72,6 @@ def encode_pixmap(pixmap, ext: str) -> bytes:
     return encode(Image.frombytes(mode, (pixmap.width, pixmap.height), pixmap.samples), "jpg")
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def render_into_cache(doc, data_dir: Path, sha256: str, pages: list[int],
                       variants: list[tuple[str, str]], progress=None) -> list[int]:
     """Render the given 1-based pages in every (size, format) variant not cached yet
@@ -106,7 +94,7 @@ def render_into_cache(doc, data_dir: Path, sha256: str, pages: list[int],
                 page = page or doc.load_page(number - 1)
                 pixmap = render_pixmap(page, size)
                 for target in missing:
-                    write_atomic(target, encode_pixmap(pixmap, target.suffix[1:]))
+                    atomic_write(target, encode_pixmap(pixmap, target.suffix[1:]), durable=False)
         except Exception:  # one damaged page must not stop the others
             failed.append(number)
         if progress is not None:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from server.files import atomic_write  # noqa: F401  (part of this module's API)
+
 CHUNK = 1024 * 1024
 MAX_FILENAME_BYTES = 200  # leaves room under the usual 255-byte limit for a suffix
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -50,21 +52,6 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` so that readers see the old file or the whole new one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def put_file(source: Path, root: Path | None = None) -> tuple[str, int, bool]:
