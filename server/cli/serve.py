@@ -36,6 +36,10 @@ def run_server(app, host: str, port: int) -> None:
 
     limit = raise_file_limit()
     server_starting(app)
+    with app.app_context():
+        from server.services import storage
+
+        storage.remove_stale_temporaries()  # leftovers of writes a crash interrupted
     mode = app.config["ASYNC_MODE"]
     click.echo(f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)")
     sys.stdout.flush()

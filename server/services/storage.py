@@ -83,12 +83,19 @@ def remove_blob_file(sha256: str, root: Path | None = None) -> None:
     blob_path(sha256, root).unlink(missing_ok=True)
 
 
-def remove_stale_temporaries(root: Path | None = None) -> int:
-    """Delete ``.tmp-*`` leftovers of interrupted writes; returns how many."""
-    count = 0
+def remove_stale_temporaries(root: Path | None = None, older_than: float = 3600) -> int:
+    """Delete ``.tmp-*`` leftovers of interrupted writes older than ``older_than`` seconds
+    (younger ones may be another worker's write in progress); returns how many."""
+    import time
+
+    count, cutoff = 0, time.time() - older_than
     for path in blobs_root(root).glob("*/.tmp-*"):
-        path.unlink(missing_ok=True)
-        count += 1
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                count += 1
+        except FileNotFoundError:
+            pass
     return count
 
 

@@ -334,3 +334,20 @@ def test_a_savepoint_inside_the_upload_does_not_settle_its_new_files(app, world,
         pass
     db.session.rollback()
     assert blob_files(app) == []
+
+
+def test_stale_temporaries_of_interrupted_writes_are_removed_but_fresh_ones_kept(app):
+    import os
+    import time
+
+    from server.services import storage
+
+    root = storage.blobs_root()
+    (root / "ab").mkdir(parents=True, exist_ok=True)
+    stale, fresh = root / "ab" / ".tmp-crashed", root / "ab" / ".tmp-in-progress"
+    stale.write_bytes(b"half a file")
+    fresh.write_bytes(b"another worker's write")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    assert storage.remove_stale_temporaries() == 1
+    assert not stale.exists() and fresh.exists()
