@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,15 @@ class NotFound(HemicycleError):
 class Conflict(HemicycleError):
     status = 409
     code = "conflict"
+
+
+class ServiceUnavailable(HemicycleError):
+    status = 503
+    code = "database_unavailable"
+
+
+def database_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable("The database cannot be reached just now; try again shortly.")
 
 
 class TooManyRequests(HemicycleError):
@@ -115,6 +125,12 @@ def register_error_handlers(app: Flask) -> None:
             body.headers["Allow"] = ", ".join(error.valid_methods)
             return body, status
         return response
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.path,
+                  str(error).splitlines()[0])
+        return _respond(database_unavailable())
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

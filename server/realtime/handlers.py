@@ -15,8 +15,10 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from server.errors import (
+    database_unavailable,
     Forbidden, HemicycleError, InvalidInput, NotAuthenticated, TooManyRequests,
     invalid_from_validation,
 )
@@ -175,11 +177,22 @@ def on_event(event, *args):
         if isinstance(exc, NotAuthenticated):
             hang_up(context, exc)
         return error_ack(exc)
+    except OperationalError as exc:  # the database went away: say so, it is not a bug
+        _rollback_quietly()
+        log.error("socket event %s: database unavailable: %s", event, str(exc).splitlines()[0])
+        return error_ack(database_unavailable())
     except Exception:
         db.session.rollback()
         log.exception("socket event %s failed", event)
         return error_ack(HemicycleError("Internal error; it has been logged.",
                                         code="internal_error", status=500))
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except OperationalError:
+        db.session.remove()  # the connection is gone; the pool replaces it
 
 
 def _run(spec, context: ConnectionContext, args: tuple) -> dict:
