@@ -45,6 +45,8 @@ class Config:
     REDIS_URL: str | None = None
     # Redis channel of the Socket.IO message queue: workers of one deployment share it.
     SOCKETIO_CHANNEL: str = "hemicycle"
+    # Seconds between reminders of each meeting's revision to connected clients.
+    HEARTBEAT_SECONDS: float = 10.0
     ASYNC_MODE: str = "eventlet"
     TESTING: bool = False
     # Cookies are Secure unless the deployment says it serves plain HTTP
@@ -68,6 +70,7 @@ class Config:
         config.DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{data_dir / 'hemicycle.db'}"
         config.REDIS_URL = _env("REDIS_URL")
         config.SOCKETIO_CHANNEL = _env("SOCKETIO_CHANNEL", "hemicycle")
+        config.HEARTBEAT_SECONDS = float(_env("HEARTBEAT_SECONDS", "10"))
         config.ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
         if config.ASYNC_MODE not in ASYNC_MODES:
             raise ValueError(

@@ -40,6 +40,9 @@ def run_server(app, host: str, port: int) -> None:
         from server.services import storage
 
         storage.remove_stale_temporaries()  # leftovers of writes a crash interrupted
+    from server.realtime import heartbeat
+
+    socketio.start_background_task(heartbeat.run_forever, app)
     mode = app.config["ASYNC_MODE"]
     click.echo(f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)")
     sys.stdout.flush()

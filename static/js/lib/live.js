@@ -240,6 +240,14 @@ export function createLive({ auth, meetingId = null, url = undefined, ackTimeout
   });
   socket.on("event", (message) => receive(message, false));
   socket.on("revision", (message) => receive(message, true));
+  // The server's periodic reminder of the meeting's revision (PROTOCOL.md, "heartbeat"):
+  // still behind it once in-flight messages had time to land means something was lost.
+  socket.on("heartbeat", (message) => {
+    if (!message || message.meeting_id !== currentMeeting || typeof message.revision !== "number") return;
+    setTimeout(() => {
+      if (revision !== null && revision < message.revision && !syncing) sync();
+    }, GAP_WAIT_MS);
+  });
   socket.on("revoked", () => {
     state.set("refused", { code: "revoked", message: "This device has been unpaired." });
   });
