@@ -25,7 +25,7 @@ from server import create_app
 from server.cli.database import upgrade
 from server.extensions import db
 from server.models import Base, Blob, Document, DocumentVersion, Minutes, Signature
-from tests.conftest import test_config as config_for
+from tests.conftest import service_unavailable, test_config as config_for
 from tests.faults.room import db_revision, ok
 from tests.live import LiveServer, free_port
 from tests.pg import scratch_database
@@ -63,7 +63,7 @@ class PrivateRedis:
     def start(self) -> "PrivateRedis":
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed")
+            service_unavailable("redis-server", "not installed")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",

@@ -7,6 +7,8 @@ from datetime import datetime
 import pymupdf
 import pytest
 
+from tests.conftest import service_unavailable
+
 from server.pdf import fonts
 from server.pdf.pairing_sheet import (
     PairingCard, SheetLabels, card_rect, qr_matrix, qr_rect, render_pairing_sheet,
@@ -17,8 +19,13 @@ NAMES = ["Nguyễn Thị Ngọc Ánh", "Trần Văn Đức", "Lê Hoàng Phươn
          "Đặng Quỳnh Như"]
 WHEN = datetime(2026, 12, 1, 17, 30)
 
-needs_font = pytest.mark.skipif(fonts.vietnamese_font_path() is None,
-                                reason="no font covering Vietnamese (apt install fonts-noto-core)")
+@pytest.fixture
+def vietnamese_font():
+    if fonts.vietnamese_font_path() is None:
+        service_unavailable("A font covering Vietnamese", "apt install fonts-noto-core")
+
+
+needs_font = pytest.mark.usefixtures("vietnamese_font")
 
 
 def cards(names=NAMES):

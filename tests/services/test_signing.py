@@ -23,9 +23,16 @@ from server.services import access, ca, minutes as minutes_service, signing
 from server.services.actors import Actor
 from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
 from tests import factories
+from tests.conftest import service_unavailable
 
 SYSTEM = Actor.system()
-needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils absent")
+@pytest.fixture
+def pdfsig_installed():
+    if shutil.which("pdfsig") is None:
+        service_unavailable("pdfsig", "apt install poppler-utils (scripts/setup --dev does)")
+
+
+needs_pdfsig = pytest.mark.usefixtures("pdfsig_installed")
 
 
 @pytest.fixture
