@@ -6,12 +6,13 @@ from flask import Response, jsonify
 from server.api import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
+from server.errors import NotAuthenticated
 from server.extensions import db
 from server.schemas.voting import (
     BallotIn, BallotOut, PollCreate, PollOut, PollUpdate, ProgressOut, PublishIn, ResultOut,
     VotingStatusOut,
 )
-from server.services import ballots, poll_export, poll_progress, poll_results, voting
+from server.services import ballot_queue, ballots, poll_export, poll_progress, poll_results, voting
 from server.services.access import Permission
 
 MANAGERS = "the meeting's chair, admins and secretaries"
@@ -93,9 +94,11 @@ def revote(poll_id: int):
 @endpoint("Cast a ballot; resending the same ballot_id returns the same answer", tag="polls",
           body=BallotIn, response=BallotOut, errors=(404, 409), auth=VOTERS)
 def cast_ballot(poll_id: int, body: BallotIn):
-    answer = ballots.cast_ballot(current_actor(), poll_id, body.ballot_id, body.choices,
-                                 body.on_behalf_of)
-    db.session.commit()
+    actor = current_actor()
+    if actor is None:
+        raise NotAuthenticated("Log in first.")
+    answer, _revision = ballot_queue.submit(ballot_queue.Request(
+        ballot_queue.Voter.of(actor), poll_id, body.ballot_id, body.choices, body.on_behalf_of))
     return jsonify(BallotOut.model_validate(answer).model_dump(mode="json"))
 
 

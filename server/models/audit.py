@@ -13,7 +13,9 @@ class AuditEntry(Base):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(unique=True)  # 1, 2, 3 … with no gaps
+    # unique and set here: it also matches RETURNING rows to entries, so a batch of
+    # appends is one INSERT
+    seq: Mapped[int] = mapped_column(unique=True, insert_sentinel=True)  # 1, 2, 3 … with no gaps
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))  # "user:3", "device:12", "system"
     action: Mapped[str] = mapped_column(String(64), index=True)

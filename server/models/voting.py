@@ -113,7 +113,10 @@ class VoterRecord(Base):
     voter_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     # The participant whose vote this is: the voter, or the absent delegate they hold a proxy for.
     represented_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
-    client_ballot_id_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # Unique and set here: it also matches RETURNING rows to records, so a batch of
+    # ballots is one INSERT.
+    client_ballot_id_sha256: Mapped[str] = mapped_column(String(64), unique=True,
+                                                         insert_sentinel=True)
     sealed_answer: Mapped[str | None] = mapped_column(Text)
     # Ballot ids replaced by a changed vote (named polls with allow_change), so a
     # late retry of an old ballot cannot undo the change.

@@ -23,16 +23,20 @@ from server.services.actors import Actor
 class SocketCommand:
     name: str
     schema: type[BaseModel]
-    run: Callable[[Actor, ConnectionContext, BaseModel], dict]
+    run: Callable[[Actor | None, ConnectionContext, BaseModel], dict]
     changes_state: bool = True
+    # Reloads and checks its sender itself, with others at once, and commits itself
+    # (``ballot.cast``): the dispatcher passes no actor and leaves the transaction alone.
+    batched: bool = False
 
 
 COMMANDS: dict[str, SocketCommand] = {}
 
 
-def command(name: str, schema: type[BaseModel], *, changes_state: bool = True):
+def command(name: str, schema: type[BaseModel], *, changes_state: bool = True,
+            batched: bool = False):
     def register(run):
-        COMMANDS[name] = SocketCommand(name, schema, run, changes_state)
+        COMMANDS[name] = SocketCommand(name, schema, run, changes_state, batched)
         return run
 
     return register

@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Poll
 from server.realtime.commands import command
 from server.schemas.voting import BallotCommand, PollCommand, PollPublishCommand
-from server.services import ballots, poll_progress, voting
+from server.services import ballot_queue, ballots, poll_progress, voting
 
 
 def _poll_in_meeting(data: PollCommand) -> Poll:
@@ -51,14 +51,17 @@ def publish_poll(actor, context, data):
     return _view(voting.publish_poll(actor, _in_meeting(data), data.decision))
 
 
-@command("ballot.cast", BallotCommand)
-def cast_ballot(actor, context, data):
-    # The poll is held, not just its id: the session's identity map keeps only weak
-    # references, so a dropped Poll would be SELECTed again by the service.
-    poll = _poll_in_meeting(data)
-    answer = ballots.cast_ballot(actor, poll.id, data.ballot_id, data.choices,
-                                 data.on_behalf_of)
-    return {"ballot": answer}
+@command("ballot.cast", BallotCommand, batched=True)
+def cast_ballot(_actor, context, data):
+    # Cast together with the ballots of other tablets that arrive meanwhile, in one
+    # transaction (group commit), which reloads and checks every sender; answered
+    # once that transaction is committed.
+    voter = ballot_queue.Voter(device_id=context.device_id, user_id=context.user_id,
+                               session_epoch=context.session_epoch)
+    answer, revision = ballot_queue.submit(ballot_queue.Request(
+        voter, data.poll_id, data.ballot_id, data.choices, data.on_behalf_of,
+        meeting_id=data.meeting_id))
+    return {"ballot": answer, "revision": revision}
 
 
 # Reading may close a poll past its time, so these commit like changes do.

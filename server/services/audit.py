@@ -80,6 +80,7 @@ def _lock_before_bulk_write(state):
 
 
 _SQLITE_WRITER = "hemicycle.sqlite_writer_held"
+_TAIL = "hemicycle.audit_tail"
 
 
 def sqlite_writer_lock_held(session: Session) -> None:
@@ -95,11 +96,34 @@ def _release(session):
     if not session.in_nested_transaction():  # not for a savepoint inside the transaction
         session.info.pop(_WRITE_LOCK_HELD, None)
         session.info.pop(_SQLITE_WRITER, None)
+        session.info.pop(_TAIL, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_tail(session, previous_transaction):
+    """A rolled-back savepoint may have taken appends with it: read the head again."""
+    session.info.pop(_TAIL, None)
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The chain's last (seq, hash), read once per transaction: from the first append on,
+    this transaction holds the writers' lock, so nobody else can append before it ends."""
+    tail = session.info.get(_TAIL)
+    if tail is None:
+        head = session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        ).first()
+        tail = (head.seq, head.hash) if head else (0, GENESIS)
+    return tail
 
 
 def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: int | None = None,
-           payload: dict | None = None, outcome: str = "ok") -> AuditEntry:
-    """Append an entry in the current transaction; it commits with the change it records."""
+           payload: dict | None = None, outcome: str = "ok", flush: bool = True) -> AuditEntry:
+    """Append an entry in the current transaction; it commits with the change it records.
+
+    ``flush=False`` leaves the INSERT to the next flush, so a batch of appends
+    (a batch of ballots) is written in one statement.
+    """
     session = db.session
     serialize_writes(session)
     if session.get_bind().dialect.name == "sqlite" and not session.info.get(_SQLITE_WRITER):
@@ -107,12 +131,10 @@ def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: i
         # sessions can read the same head and append the same seq.
         session.execute(text("UPDATE audit_entry SET seq = seq WHERE 0"))
         sqlite_writer_lock_held(session)
-    head = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    last_seq, last_hash = _head(session)
     payload_json = canonical_json(payload or {})
     entry = AuditEntry(
-        seq=(head.seq + 1) if head else 1,
+        seq=last_seq + 1,
         at=utcnow(),
         actor=actor.audit_name,
         action=action,
@@ -122,12 +144,14 @@ def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: i
         outcome=outcome,
         payload=json.loads(payload_json),
         payload_sha256=hashlib.sha256(payload_json.encode()).hexdigest(),
-        prev_hash=head.hash if head else GENESIS,
+        prev_hash=last_hash,
     )
     # Microseconds survive every backend, so the hash is recomputed exactly.
     entry.hash = entry_hash(entry)
     session.add(entry)
-    session.flush()
+    session.info[_TAIL] = (entry.seq, entry.hash)
+    if flush:
+        session.flush()
     return entry
 
 

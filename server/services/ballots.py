@@ -19,6 +19,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -150,51 +151,84 @@ def _change(poll: Poll, record: VoterRecord, ballot_id: uuid.UUID, choices: list
     return _answer(poll, ballot_id, record.voter_id, record.represented_id, choices, None, True)
 
 
-def _find_record(digest: str) -> VoterRecord | None:
-    return db.session.scalar(
-        select(VoterRecord).where(VoterRecord.client_ballot_id_sha256 == digest))
+@dataclass(eq=False)
+class Cast:
+    """One ballot to cast, and what became of it: ``answer`` or ``error``."""
+    actor: Actor | None
+    ballot_id: uuid.UUID
+    choices: list
+    on_behalf_of: int | None = None
+    answer: dict | None = None
+    error: HemicycleError | None = None
+    changed: bool = False
+    voter: Participant | None = field(default=None, repr=False)
+
+    @property
+    def digest(self) -> str:
+        return ballot_id_digest(self.ballot_id)
 
 
-def _cast(actor: Actor | None, poll: Poll, meeting: Meeting, ballot_id: uuid.UUID,
-          raw_choices: list, on_behalf_of: int | None) -> tuple[dict, bool]:
-    """The answer, and whether this call changed anything (a replay does not)."""
+class _Seen:
+    """The poll's voter records a batch has read or written, by ballot id and by who is
+    represented, so the checks of every ballot in the batch see the ones before it."""
+
+    def __init__(self, poll: Poll) -> None:
+        self.poll = poll
+        self.by_digest: dict[str, VoterRecord] = {}
+        self.by_represented: dict[int, VoterRecord] = {}
+
+    def add(self, record: VoterRecord) -> None:
+        self.by_digest[record.client_ballot_id_sha256] = record
+        if record.poll_id == self.poll.id:
+            self.by_represented[record.represented_id] = record
+
+    def load(self, digests: list[str], represented: list[int]) -> None:
+        wanted = VoterRecord.client_ballot_id_sha256.in_(digests)
+        if represented:
+            wanted = wanted | ((VoterRecord.poll_id == self.poll.id)
+                               & VoterRecord.represented_id.in_(represented))
+        for record in db.session.scalars(select(VoterRecord).where(wanted)):
+            self.add(record)
+
+
+def _check_voter(cast: Cast, poll: Poll, meeting: Meeting) -> None:
+    """Checks that need no lock: the right to vote, and choices the poll allows."""
     try:
-        access.require(actor, meeting, Permission.VOTE)
+        access.require(cast.actor, meeting, Permission.VOTE)
     except Forbidden as error:
         if error.code == "forbidden":
             raise Forbidden("You have no voting right in this meeting.",
                             code="no_voting_right") from None
         raise
-    voter = access.participant_of(actor, meeting)
-    digest = ballot_id_digest(ballot_id)
-    choices = normalise_choices(poll, raw_choices)
-    record = _find_record(digest)  # a retry needs no lock, even after closing
-    if record is not None:
-        return _replay(poll, record, ballot_id, choices, voter, on_behalf_of), False
-    poll = lock_poll(poll.id)
-    record = _find_record(digest)  # the same ballot may have arrived meanwhile
-    if record is not None:
-        return _replay(poll, record, ballot_id, choices, voter, on_behalf_of), False
-    if close_if_due(poll):
-        db.session.commit()  # the closing is real even though this ballot is refused
+    cast.voter = access.participant_of(cast.actor, meeting)
+    cast.choices = normalise_choices(poll, cast.choices)
+
+
+def _cast_new(cast: Cast, poll: Poll, meeting: Meeting, seen: _Seen) -> None:
+    """A ballot id this poll has not seen, under the poll's lock."""
+    voter, choices = cast.voter, cast.choices
     if poll.status != PollStatus.OPEN:
         closed = poll.status in (PollStatus.CLOSED, PollStatus.PUBLISHED)
         raise Conflict("Voting is closed." if closed else f"This poll is {poll.status.value}.",
                        code="poll_closed" if closed else "poll_not_open")
     if voter.attendance != AttendanceStatus.PRESENT:
         raise Forbidden("Check in first: only members present vote.", code="not_present")
-    represented = _represented(meeting, voter, on_behalf_of)
-    previous = db.session.scalar(select(VoterRecord).where(
-        VoterRecord.poll_id == poll.id, VoterRecord.represented_id == represented.id))
+    represented = _represented(meeting, voter, cast.on_behalf_of)
+    previous = seen.by_represented.get(represented.id)
     if previous is not None:
-        if digest in previous.superseded_sha256:
+        if cast.digest in previous.superseded_sha256:
             raise Conflict("This ballot was replaced by a later one.", code="ballot_superseded")
         if not poll.allow_change:
             raise Conflict("This vote has already been cast.", code="already_voted")
-        answer = _change(poll, previous, ballot_id, choices)
-        audit.record("vote.change", "poll", poll.id, actor=actor, meeting_id=meeting.id,
-                     payload={"voter": voter.id, "represented": represented.id, "choices": choices})
-        return answer, True
+        replaced = previous.client_ballot_id_sha256
+        cast.answer = _change(poll, previous, cast.ballot_id, choices)
+        del seen.by_digest[replaced]  # a retry of it is now "superseded", not a replay
+        seen.add(previous)
+        audit.record("vote.change", "poll", poll.id, actor=cast.actor, meeting_id=meeting.id,
+                     payload={"voter": voter.id, "represented": represented.id,
+                              "choices": choices}, flush=False)
+        cast.changed = True
+        return
     if represented.id != voter.id:
         _check_proxy_limit(poll, meeting, voter)
     secret = poll.kind == PollKind.SECRET
@@ -203,49 +237,106 @@ def _cast(actor: Actor | None, poll: Poll, meeting: Meeting, ballot_id: uuid.UUI
         id=new_uuid(), poll_id=poll.id, choices=choices, weight=represented.weight,
         participant_id=None if secret else represented.id, receipt=receipt,
         cast_at=None if secret else utcnow()))
-    db.session.add(VoterRecord(
+    record = VoterRecord(
         poll_id=poll.id, voter_id=voter.id, represented_id=represented.id,
-        client_ballot_id_sha256=digest, voted_at=utcnow(),
-        sealed_answer=seal(ballot_id, poll.id, receipt, choices) if secret else None))
+        client_ballot_id_sha256=cast.digest, voted_at=utcnow(), superseded_sha256=[],
+        sealed_answer=seal(cast.ballot_id, poll.id, receipt, choices) if secret else None)
+    db.session.add(record)
+    seen.add(record)
     # A secret vote is audited as "who", never "what" nor its receipt.
     payload = {"voter": voter.id, "represented": represented.id}
-    audit.record("vote.cast", "poll", poll.id, actor=actor, meeting_id=meeting.id,
-                 payload=payload if secret else {**payload, "choices": choices})
-    return _answer(poll, ballot_id, voter.id, represented.id, choices, receipt), True
+    audit.record("vote.cast", "poll", poll.id, actor=cast.actor, meeting_id=meeting.id,
+                 payload=payload if secret else {**payload, "choices": choices}, flush=False)
+    cast.answer = _answer(poll, cast.ballot_id, voter.id, represented.id, choices, receipt)
+    cast.changed = True
 
 
-def cast_ballot(actor: Actor | None, poll_id: int, ballot_id: uuid.UUID, choices: list[str],
-                on_behalf_of: int | None = None) -> dict:
-    """Cast (or replay) one ballot; the caller commits.
+def _attempt(cast: Cast, step, *args) -> bool:
+    """Run one check or step for one ballot; a refusal is kept on the ballot, not raised."""
+    if cast.error is not None or cast.answer is not None:
+        return False
+    try:
+        step(cast, *args)
+    except HemicycleError as error:
+        cast.error = error
+        return False
+    return True
 
-    Guarantees: at most one counted ballot per (poll, represented participant);
-    the same ``ballot_id`` always gets the same answer; a refusal changes
-    nothing but the audit log, and says why in its code (``poll_closed``,
-    ``no_voting_right``, ``proxy_limit``, ``already_voted``, ...).
+
+def cast_many(poll_id: int, casts: list[Cast]) -> None:
+    """Cast (or replay) ballots of one poll in the caller's transaction; the caller commits.
+
+    Each ``Cast`` ends with its ``answer`` or its ``error``, exactly as if it had
+    been cast alone, in order. Guarantees: at most one counted ballot per (poll,
+    represented participant); the same ``ballot_id`` always gets the same answer;
+    a refusal changes nothing but the audit log (it is audited here, in the same
+    transaction) and says why in its code (``poll_closed``, ``no_voting_right``,
+    ``proxy_limit``, ``already_voted``, ...). The poll is locked once for the
+    whole batch and its voter records read in one query, so a batch costs a few
+    statements more than one ballot does.
     """
     from server.services.poll_progress import ballot_counted
 
     poll = db.session.get(Poll, existing_id(poll_id))
     if poll is None:
-        raise NotFound("No such poll.")
+        for cast in casts:
+            cast.error = NotFound("No such poll.")
+        return
     meeting = db.session.get(Meeting, poll.meeting_id)
+    ready = [cast for cast in casts if _attempt(cast, _check_voter, poll, meeting)]
+    seen = _Seen(poll)
+    if ready:
+        seen.load([cast.digest for cast in ready], [])
+    for cast in ready:  # a retry needs no lock, even after closing
+        if cast.digest in seen.by_digest:
+            _attempt(cast, _replay_cast, poll, seen)
+    fresh = [cast for cast in ready if cast.answer is None and cast.error is None]
+    if fresh:
+        poll = lock_poll(poll.id)
+        # The same ballots may have arrived meanwhile (another worker); and who voted already.
+        seen.load([cast.digest for cast in fresh],
+                  sorted({cast.on_behalf_of or cast.voter.id for cast in fresh}))
+        close_if_due(poll)
+        for cast in fresh:
+            if cast.digest in seen.by_digest:
+                _attempt(cast, _replay_cast, poll, seen)
+            else:
+                _attempt(cast, _cast_new, poll, meeting, seen)
+    for cast in casts:
+        if cast.error is not None and cast.actor is not None and cast.error.status in (403, 409, 422):
+            audit.record("vote.cast", "poll", poll_id, actor=cast.actor, meeting_id=meeting.id,
+                         payload={"reason": cast.error.code}, outcome="refused", flush=False)
+    db.session.flush()
+    if any(cast.changed for cast in casts):
+        ballot_counted(poll)
+
+
+def _replay_cast(cast: Cast, poll: Poll, seen: _Seen) -> None:
+    cast.answer = _replay(poll, seen.by_digest[cast.digest], cast.ballot_id, cast.choices,
+                          cast.voter, cast.on_behalf_of)
+
+
+def cast_ballot(actor: Actor | None, poll_id: int, ballot_id: uuid.UUID, choices: list[str],
+                on_behalf_of: int | None = None) -> dict:
+    """Cast (or replay) one ballot in the caller's transaction; the caller commits.
+
+    A refusal is committed with its audit entry (and a poll closed by its time
+    meanwhile) before it is raised, so the caller's rollback keeps both.
+    Tablets' ballots go through ``ballot_queue.submit``, which casts many at once.
+    """
+    cast = Cast(actor, ballot_id, list(choices), on_behalf_of)
     try:
-        answer, changed = _cast(actor, poll, meeting, ballot_id, choices, on_behalf_of)
-        db.session.flush()
-    except IntegrityError:
+        cast_many(poll_id, [cast])
+    except IntegrityError:  # another worker won a race the locks did not cover
         db.session.rollback()
         error = Conflict("This vote has already been cast.", code="already_voted")
-        audit.record_refusal("vote.cast", "poll", poll_id, actor=actor, meeting_id=meeting.id,
-                             reason=error.code)
+        if actor is not None:
+            audit.record_refusal("vote.cast", "poll", poll_id, actor=actor, reason=error.code)
         raise error from None
-    except HemicycleError as error:
-        if actor is not None and error.status in (403, 409, 422):
-            audit.record_refusal("vote.cast", "poll", poll_id, actor=actor,
-                                 meeting_id=meeting.id, reason=error.code)
-        raise
-    if changed:
-        ballot_counted(poll)
-    return answer
+    if cast.error is not None:
+        db.session.commit()
+        raise cast.error
+    return cast.answer
 
 
 def reshuffle_secret_ballots(poll: Poll) -> None:
