@@ -80,6 +80,17 @@ def redis_url():
     return REDIS_URL
 
 
+@pytest.fixture
+def two_workers(tmp_path, postgres_url, redis_url):
+    """Two server processes on a scratch PostgreSQL database, sharing Redis (tests/live.py)."""
+    from tests.live import scaled_out
+    from tests.pg import scratch_database
+
+    with scratch_database(postgres_url) as database_url, \
+            scaled_out(tmp_path, database_url, redis_url) as workers:
+        yield workers
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -6,15 +6,24 @@ Socket.IO.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
+
+from server import create_app
+from server.cli.database import upgrade
+from server.extensions import db
+from server.models import Base
+from tests.conftest import test_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +86,15 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"server did not answer /healthz within {timeout}s:\n{self.log()}")
 
+    def restarted(self, timeout: float = 30) -> "LiveServer":
+        """A new process with the same settings, data and port, as after a crash or a reboot.
+
+        This one is left as it is: kill or stop it first.
+        """
+        return LiveServer(self.data_dir, self.database_url, async_mode=self.async_mode,
+                          redis_url=self.redis_url, port=self.port, env=self.extra_env
+                          ).start(timeout)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
 
@@ -99,3 +117,56 @@ class LiveServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Workers(list):
+    """The two servers of :func:`scaled_out`, and the Socket.IO channel they share."""
+
+    def __init__(self, servers: list[LiveServer], channel: str):
+        super().__init__(servers)
+        self.channel = channel
+
+
+@contextlib.contextmanager
+def app_context_on(tmp_path: Path, database_url: str, *, migrate: bool = False) -> Iterator[None]:
+    """An app context on the servers' database, pushed in the test process so that it seeds
+    and checks through the ORM what the servers see. The tables come from the models, or from
+    the migrations when ``migrate``.
+    """
+    if migrate:
+        upgrade(database_url)
+    app = create_app(test_config(tmp_path, DATABASE_URL=database_url))
+    context = app.app_context()
+    context.push()
+    try:
+        if not migrate:
+            Base.metadata.create_all(db.engine)
+        yield
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        context.pop()
+
+
+@contextlib.contextmanager
+def scaled_out(tmp_path: Path, database_url: str, redis_url: str, *,
+               migrate: bool = False) -> Iterator[Workers]:
+    """Two workers (``python -m server serve``) on one database, passing events through Redis,
+    as the scaled-out deployment runs, with an app context on that database (app_context_on).
+
+    The workers get a Socket.IO channel of their own, so parallel runs sharing a Redis never
+    cross. On the way out every server then in the list is stopped: a test that restarts a
+    worker puts the new one in its place.
+    """
+    channel = f"hemicycle-test-{secrets.token_hex(6)}"
+    workers = Workers([LiveServer(tmp_path / f"worker{n}", database_url, redis_url=redis_url,
+                                  env={"HEMICYCLE_SOCKETIO_CHANNEL": channel}) for n in (1, 2)],
+                      channel)
+    with app_context_on(tmp_path, database_url, migrate=migrate):
+        try:
+            for worker in workers:
+                worker.start()
+            yield workers
+        finally:
+            for worker in workers:
+                worker.stop()

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import (
-    DocumentVersion, Meeting, MeetingEvent, Participant, Poll, PollStatus, VoterRecord,
+    AgendaItem, DocumentVersion, Meeting, MeetingEvent, Participant, Poll, PollStatus, VoterRecord,
 )
 from server.realtime.context import ConnectionContext
-from server.services import attendance, floor, session
+from server.services import agenda, attendance, floor, session
 from server.services.session import iso
 
 # A client further behind than this gets a snapshot instead of a replay.
@@ -59,24 +59,19 @@ def catch_up(context: ConnectionContext, since_revision: int | None) -> dict:
 
 def agenda_tree(meeting_id: int) -> list[dict]:
     """The nested agenda with derived numbers ("2.1") and each item's clock."""
-    nodes: dict[int, dict] = {}
-    roots: list[dict] = []
-    for item in session.agenda_order(meeting_id):  # parents come before their children
-        siblings = nodes[item.parent_id]["children"] if item.parent_id in nodes else roots
-        prefix = nodes[item.parent_id]["number"] + "." if item.parent_id in nodes else ""
-        node = {
+    def node(item: AgendaItem, number: str, _depth: int, children: list[dict]) -> dict:
+        return {
             "id": item.id,
-            "number": f"{prefix}{len(siblings) + 1}",
+            "number": number,
             "title": item.title,
             "presenter": item.presenter,
             "planned_minutes": item.planned_minutes,
             "done_at": iso(item.done_at),
             "timer": session.timer_payload(item),
-            "children": [],
+            "children": children,
         }
-        siblings.append(node)
-        nodes[item.id] = node
-    return roots
+
+    return agenda.build_tree(meeting_id, node)
 
 
 def _presented(meeting: Meeting) -> dict | None:

@@ -9,6 +9,8 @@ tablet replaces its agenda in one step.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -25,6 +27,9 @@ from server.services.actors import Actor
 from server.services.meetings import meeting_to_prepare
 
 
+Node = TypeVar("Node")
+
+
 def _items(meeting_id: int) -> list[AgendaItem]:
     return list(db.session.scalars(
         select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
@@ -38,30 +43,46 @@ def _children_map(items: list[AgendaItem]) -> dict[int | None, list[AgendaItem]]
     return children
 
 
+def build_tree(meeting_id: int,
+               make_node: Callable[[AgendaItem, str, int, list[Node]], Node]) -> list[Node]:
+    """The meeting's items nested in reading order, each numbered ("1", "2", "2.1") from its
+    position among its siblings.
+
+    ``make_node(item, number, depth, children)`` turns one item, whose children are already
+    built, into a node; the prep pages, the API and the live snapshot each make their own.
+    """
+    children = _children_map(_items(meeting_id))
+
+    def build(parent_id: int | None, prefix: str, depth: int) -> list[Node]:
+        nodes = []
+        for index, item in enumerate(children.get(parent_id, []), start=1):
+            number = f"{prefix}{index}"
+            nodes.append(make_node(item, number, depth, build(item.id, number + ".", depth + 1)))
+        return nodes
+
+    return build(None, "", 1)
+
+
 def agenda_tree(meeting: Meeting) -> AgendaOut:
     """The agenda as a tree with derived numbers ("1", "2", "2.1") and total planned time."""
-    items = _items(meeting.id)
-    children = _children_map(items)
     names = dict(db.session.execute(
         select(Participant.id, Participant.full_name).where(Participant.meeting_id == meeting.id)
     ).all())
 
-    def build(parent_id: int | None, prefix: str, depth: int) -> list[AgendaItemOut]:
-        nodes = []
-        for index, item in enumerate(children.get(parent_id, []), start=1):
-            number = f"{prefix}{index}"
-            nodes.append(AgendaItemOut(
-                id=item.id, parent_id=item.parent_id, position=item.position, number=number,
-                depth=depth, title=item.title, description=item.description,
-                presenter=item.presenter, presenter_participant_id=item.presenter_participant_id,
-                presenter_name=names.get(item.presenter_participant_id) or item.presenter,
-                planned_minutes=item.planned_minutes,
-                children=build(item.id, number + ".", depth + 1)))
-        return nodes
+    def node(item: AgendaItem, number: str, depth: int,
+             children: list[AgendaItemOut]) -> AgendaItemOut:
+        return AgendaItemOut(
+            id=item.id, parent_id=item.parent_id, position=item.position, number=number,
+            depth=depth, title=item.title, description=item.description,
+            presenter=item.presenter, presenter_participant_id=item.presenter_participant_id,
+            presenter_name=names.get(item.presenter_participant_id) or item.presenter,
+            planned_minutes=item.planned_minutes, children=children)
 
-    total = sum(i.planned_minutes or 0 for i in items if not children.get(i.id))
+    items = build_tree(meeting.id, node)
+    # Leaves only: a parent's planned time is the sum of its children's.
+    total = sum(n.planned_minutes or 0 for n in flatten(items) if not n.children)
     return AgendaOut(meeting_id=meeting.id, revision=meeting.revision, total_minutes=total,
-                     items=build(None, "", 1))
+                     items=items)
 
 
 def flatten(nodes: list[AgendaItemOut]) -> list[AgendaItemOut]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob
 import os
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -17,13 +16,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from server import create_app
-from server.cli.database import upgrade
 from server.extensions import db
-from tests.conftest import service_unavailable, test_config as config_for
+from tests.conftest import service_unavailable
 from tests.faults.room import db_revision, ok
 from tests.faults.test_service_faults import wait_until
-from tests.live import LiveServer, free_port
+from tests.live import free_port, scaled_out
 from tests.realtime.clients import LiveClient, login_cookie
 from tests.realtime.seed import seed_meeting
 
@@ -89,19 +86,15 @@ def private_postgres():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_workers_recover_after_postgresql_restarts(tmp_path, private_postgres, redis_url):
-    database_url = private_postgres.url
-    upgrade(database_url)
-    app = create_app(config_for(tmp_path, DATABASE_URL=database_url))
-    context = app.app_context()
-    context.push()
-    env = {"HEMICYCLE_SOCKETIO_CHANNEL": f"hemicycle-pg-restart-{secrets.token_hex(6)}"}
-    workers = [LiveServer(tmp_path / f"worker{n}", database_url, redis_url=redis_url, env=env)
-               for n in (1, 2)]
+@pytest.fixture
+def workers(tmp_path, private_postgres, redis_url):
+    with scaled_out(tmp_path, private_postgres.url, redis_url, migrate=True) as workers:
+        yield workers
+
+
+def test_workers_recover_after_postgresql_restarts(private_postgres, workers):
     clients = []
     try:
-        for worker in workers:
-            worker.start()
         first, second = workers
         seeded = seed_meeting()
         mid = seeded.meeting.id
@@ -138,11 +131,6 @@ def test_workers_recover_after_postgresql_restarts(tmp_path, private_postgres, r
     finally:
         for client in clients:
             client.close()
-        for worker in workers:
-            worker.stop()
-        db.session.remove()
-        db.engine.dispose()
-        context.pop()
 
 
 def _try(chair, meeting_id: int) -> dict | None:

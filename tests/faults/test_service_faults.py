@@ -21,13 +21,11 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from server import create_app
-from server.cli.database import upgrade
 from server.extensions import db
-from server.models import Base, Blob, Document, DocumentVersion, Minutes, Signature
-from tests.conftest import service_unavailable, test_config as config_for
+from server.models import Blob, Document, DocumentVersion, Minutes, Signature
+from tests.conftest import service_unavailable
 from tests.faults.room import db_revision, ok
-from tests.live import LiveServer, free_port
+from tests.live import LiveServer, app_context_on, free_port, scaled_out
 from tests.pg import scratch_database
 from tests.realtime.clients import LiveClient, login, login_cookie
 from tests.realtime.seed import seed_meeting
@@ -101,70 +99,62 @@ def private_redis(tmp_path):
         server.kill()
 
 
+@pytest.fixture
+def workers(tmp_path, postgres_url, private_redis):
+    with scratch_database(postgres_url) as database_url, \
+            scaled_out(tmp_path, database_url, private_redis.url, migrate=True) as workers:
+        yield workers
+
+
 @pytest.mark.services
-def test_workers_carry_on_after_redis_is_killed_and_restarted(tmp_path, postgres_url, private_redis):
-    channel = f"hemicycle-faults-{secrets.token_hex(6)}"
-    with scratch_database(postgres_url) as database_url:
-        upgrade(database_url)
-        app = create_app(config_for(tmp_path, DATABASE_URL=database_url))
-        context = app.app_context()
-        context.push()
-        env = {"HEMICYCLE_SOCKETIO_CHANNEL": channel}
-        workers = [LiveServer(tmp_path / f"worker{n}", database_url, redis_url=private_redis.url,
-                              env=env) for n in (1, 2)]
-        clients = []
-        try:
-            for worker in workers:
-                worker.start()
-            first, second = workers
-            seeded = seed_meeting()
-            mid = seeded.meeting.id
-            chair = LiveClient(first.url, cookie=login_cookie(first.url, seeded.chair_user),
-                               auth={"meeting_id": mid}).connect()
-            delegate = LiveClient(second.url, cookie=login_cookie(first.url, seeded.delegate_user),
-                                  auth={"meeting_id": mid}).connect()
-            tablet = LiveClient(second.url, auth={"token": seeded.tablet_token}).connect()
-            clients = [chair, delegate, tablet]
-            wait_until(lambda: private_redis.subscribers(channel) >= 2, 20,
-                       "both workers subscribed to the channel")
+def test_workers_carry_on_after_redis_is_killed_and_restarted(private_redis, workers):
+    channel = workers.channel
+    clients = []
+    try:
+        first, second = workers
+        seeded = seed_meeting()
+        mid = seeded.meeting.id
+        chair = LiveClient(first.url, cookie=login_cookie(first.url, seeded.chair_user),
+                           auth={"meeting_id": mid}).connect()
+        delegate = LiveClient(second.url, cookie=login_cookie(first.url, seeded.delegate_user),
+                              auth={"meeting_id": mid}).connect()
+        tablet = LiveClient(second.url, auth={"token": seeded.tablet_token}).connect()
+        clients = [chair, delegate, tablet]
+        wait_until(lambda: private_redis.subscribers(channel) >= 2, 20,
+                   "both workers subscribed to the channel")
 
-            ok(chair.call("session.open", {"meeting_id": mid}))
-            moved = ok(chair.call("item.next", {"meeting_id": mid}))
-            for client in (delegate, tablet):
-                [event] = client.wait_for_event("item.changed", current_item_id=seeded.items[0].id)
-                assert event["revision"] == moved["revision"]
+        ok(chair.call("session.open", {"meeting_id": mid}))
+        moved = ok(chair.call("item.next", {"meeting_id": mid}))
+        for client in (delegate, tablet):
+            [event] = client.wait_for_event("item.changed", current_item_id=seeded.items[0].id)
+            assert event["revision"] == moved["revision"]
 
-            private_redis.kill()
-            assert private_redis.subscribers(channel) == 0
-            # While Redis is down a change is still committed and acknowledged on its worker.
-            during = chair.call("item.next", {"meeting_id": mid}, timeout=30)
-            assert during.get("ok"), during
-            private_redis.start()  # same port
-            wait_until(lambda: private_redis.subscribers(channel) >= 2, 60,
-                       "both workers re-subscribed after the Redis restart")
-            for worker in workers:
-                assert worker.process.poll() is None, worker.log()
+        private_redis.kill()
+        assert private_redis.subscribers(channel) == 0
+        # While Redis is down a change is still committed and acknowledged on its worker.
+        during = chair.call("item.next", {"meeting_id": mid}, timeout=30)
+        assert during.get("ok"), during
+        private_redis.start()  # same port
+        wait_until(lambda: private_redis.subscribers(channel) >= 2, 60,
+                   "both workers re-subscribed after the Redis restart")
+        for worker in workers:
+            assert worker.process.poll() is None, worker.log()
 
-            after = ok(chair.call("item.next", {"meeting_id": mid}))
-            for client in (delegate, tablet):
-                [event] = client.wait_for_event("item.changed", current_item_id=seeded.items[2].id)
-                assert event["revision"] == after["revision"]
-            # A client that missed the change made while Redis was down catches up with sync.
-            target = db_revision(mid)
-            assert target == after["revision"]
-            for client in clients:
-                answer = ok(client.call("sync", {"meeting_id": mid, "since_revision": 0}))
-                assert answer["revision"] == target
-            for worker in workers:
-                assert requests.get(worker.url + "/healthz", timeout=5).status_code == 200
-        finally:
-            for client in clients:
-                client.close()
-            for worker in workers:
-                worker.stop()
-            db.session.remove()
-            db.engine.dispose()
-            context.pop()
+        after = ok(chair.call("item.next", {"meeting_id": mid}))
+        for client in (delegate, tablet):
+            [event] = client.wait_for_event("item.changed", current_item_id=seeded.items[2].id)
+            assert event["revision"] == after["revision"]
+        # A client that missed the change made while Redis was down catches up with sync.
+        target = db_revision(mid)
+        assert target == after["revision"]
+        for client in clients:
+            answer = ok(client.call("sync", {"meeting_id": mid, "since_revision": 0}))
+            assert answer["revision"] == target
+        for worker in workers:
+            assert requests.get(worker.url + "/healthz", timeout=5).status_code == 200
+    finally:
+        for client in clients:
+            client.close()
 
 
 # --- 2. kill -9 in the middle of an upload --------------------------------------------------
@@ -215,21 +205,14 @@ def files_under(path: Path) -> list[Path]:
 
 @pytest.fixture
 def sqlite_server(tmp_path):
-    data_dir = tmp_path / "data"
     database_url = f"sqlite:///{tmp_path / 'live.db'}"
-    app = create_app(config_for(tmp_path, DATA_DIR=data_dir, DATABASE_URL=database_url))
-    context = app.app_context()
-    context.push()
-    Base.metadata.create_all(db.engine)
-    servers = [LiveServer(data_dir, database_url)]
-    try:
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
-        db.session.remove()
-        db.engine.dispose()
-        context.pop()
+    with app_context_on(tmp_path, database_url):
+        servers = [LiveServer(tmp_path / "data", database_url)]
+        try:
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
 
 
 def test_kill_9_during_an_upload_leaves_no_document_and_no_blob(sqlite_server):
@@ -274,7 +257,7 @@ def test_kill_9_during_an_upload_leaves_no_document_and_no_blob(sqlite_server):
     assert not sender.is_alive()
     assert "status" not in outcome, f"the upload finished before the kill: {outcome}"
 
-    restarted = LiveServer(server.data_dir, server.database_url, port=server.port).start()
+    restarted = server.restarted()
     sqlite_server.append(restarted)
     db.session.remove()
     for model in (Document, DocumentVersion, Blob):
@@ -362,7 +345,7 @@ def test_kill_9_while_signing_leaves_minutes_unsigned_or_validly_signed(sqlite_s
     signer.join(60)
     assert not signer.is_alive()
 
-    restarted = LiveServer(server.data_dir, server.database_url, port=server.port).start()
+    restarted = server.restarted()
     sqlite_server.append(restarted)
     signatures = chair_signatures(minutes_id)
     assert len(signatures) <= 1

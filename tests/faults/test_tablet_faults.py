@@ -22,7 +22,6 @@ from tests.faults.room import (
     Tender, converge, counted, create_poll, ok, seat, verify_audit_chain,
 )
 from tests.faults.tablets import Tablet, cast_until_acknowledged
-from tests.live import LiveServer
 from tests.realtime.clients import LiveClient, login, login_cookie
 from tests.realtime.conftest import start_live
 
@@ -130,8 +129,7 @@ def test_kill_9_mid_poll_over_sockets(tmp_path):
         first = {t: cast_until_acknowledged(t, poll_id, *plan[t], deadline) for t in tablets[:6]}
 
         server.kill()  # kill -9 with the poll open and half the room voted
-        restarted = LiveServer(server.data_dir, server.database_url, port=server.port).start()
-        server = restarted
+        server = server.restarted()
         deadline = time.monotonic() + 60
         again = {t: cast_until_acknowledged(t, poll_id, *plan[t], deadline) for t in tablets}
         for tablet, answer in first.items():

@@ -8,50 +8,23 @@ with every acknowledged ballot counted.
 """
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 
 import pytest
 import requests
 
-from server import create_app
 from server.extensions import db
-from server.models import Base, Poll
-from tests.conftest import test_config as config_for
+from server.models import Poll
 from tests.faults.tablets import Tablet, cast_until_acknowledged
 from tests.faults.room import Tender, converge, counted, create_poll, ok, seat
-from tests.live import LiveServer
-from tests.pg import scratch_database
 from tests.realtime.clients import LiveClient, login_cookie
 
 pytestmark = [pytest.mark.live, pytest.mark.services]
 
 
-@pytest.fixture
-def workers(tmp_path, postgres_url, redis_url):
-    with scratch_database(postgres_url) as database_url:
-        app = create_app(config_for(tmp_path, DATABASE_URL=database_url))
-        context = app.app_context()
-        context.push()
-        Base.metadata.create_all(db.engine)
-        env = {"HEMICYCLE_SOCKETIO_CHANNEL": f"hemicycle-faults-{secrets.token_hex(6)}"}
-        pair = [LiveServer(tmp_path / f"worker{n}", database_url, redis_url=redis_url, env=env)
-                for n in (1, 2)]
-        try:
-            for worker in pair:
-                worker.start()
-            yield pair
-        finally:
-            for worker in pair:
-                worker.stop()
-            db.session.remove()
-            db.engine.dispose()
-            context.pop()
-
-
-def test_tablets_fail_over_between_workers_and_converge(workers):
-    first, second = workers
+def test_tablets_fail_over_between_workers_and_converge(two_workers):
+    first, second = two_workers
     seeded, tokens = seat(16)
     mid = seeded.meeting.id
     tablets = [Tablet((first, second)[n % 2].url, token, mid) for n, token in enumerate(tokens)]
@@ -76,9 +49,8 @@ def test_tablets_fail_over_between_workers_and_converge(workers):
             if tablet.url == second.url:
                 tablet.url = first.url
         ok(chair.call("item.next", {"meeting_id": mid}))
-        restarted = LiveServer(second.data_dir, second.database_url, redis_url=second.redis_url,
-                               env=second.extra_env, port=second.port).start()
-        workers[1] = restarted
+        restarted = second.restarted()
+        two_workers[1] = restarted  # stopped with the others at the end
         for n, tablet in enumerate(tablets):  # half of the room flaps back to the new worker
             if n % 4 == 0:
                 tablet.url = restarted.url
@@ -94,7 +66,7 @@ def test_tablets_fail_over_between_workers_and_converge(workers):
         db.session.remove()
         assert db.session.get(Poll, poll_id).result["ballots"] == len(tablets)
         converge(tablets, mid)
-        for worker in workers:
+        for worker in two_workers:
             assert requests.get(worker.url + "/healthz", timeout=5).status_code == 200
     finally:
         chair.close()

@@ -1,48 +1,14 @@
 """Two worker processes on one PostgreSQL database and one Redis queue act as one server."""
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
-from server import create_app
 from server.extensions import db
-from server.models import Base, SpeakerRequest
-from tests.conftest import test_config as config_for
-from tests.live import LiveServer
+from server.models import SpeakerRequest
 from tests.realtime.clients import LiveClient, login_cookie
-from tests.pg import scratch_database as scratch_postgres
 from tests.realtime.seed import seed_meeting
 
 pytestmark = [pytest.mark.live, pytest.mark.services]
-
-
-@pytest.fixture
-def scratch_database(postgres_url):
-    with scratch_postgres(postgres_url) as url:
-        yield url
-
-
-@pytest.fixture
-def two_workers(tmp_path, scratch_database, redis_url):
-    app = create_app(config_for(tmp_path, DATABASE_URL=scratch_database))
-    context = app.app_context()
-    context.push()
-    Base.metadata.create_all(db.engine)
-    # A channel of its own, so that parallel test runs on the same Redis never cross.
-    env = {"HEMICYCLE_SOCKETIO_CHANNEL": f"hemicycle-test-{secrets.token_hex(6)}"}
-    workers = [LiveServer(tmp_path / f"worker{n}", scratch_database, redis_url=redis_url, env=env)
-               for n in (1, 2)]
-    try:
-        for worker in workers:
-            worker.start()
-        yield workers
-    finally:
-        for worker in workers:
-            worker.stop()
-        db.session.remove()
-        db.engine.dispose()
-        context.pop()
 
 
 def test_an_emit_on_one_worker_reaches_clients_of_the_other(two_workers):

@@ -3,27 +3,16 @@
 // changed comes back as a live event, so this page and every other screen
 // show the same state.
 
-import { createLive } from "/static/js/lib/live.js";
 import { mountAgenda, toggleTimer } from "./agenda.js";
-import { act, api, everySecond, notify, showConnection, t, typingIn } from "./common.js";
+import { boot } from "./boot.js";
+import { act, api, everySecond, t, typingIn } from "./common.js";
 import { mountDocuments } from "./documents.js";
 import { mountFloor } from "./floor.js";
 import { mountPeople } from "./people.js";
 import { mountPolls } from "./polls.js";
-import { mountSession } from "./session.js";
-import { createStore } from "./store.js";
 
-const root = document.getElementById("control-app");
-const meetingId = Number(root.dataset.meetingId);
-const live = createLive({ auth: { meeting_id: meetingId }, meetingId });
-const store = createStore(live);
-const ctx = {
-  live, store, meetingId,
-  command: (name, payload = {}, button = null) => act(button, () => live.command(name, payload)),
-};
-
-showConnection(live, document.getElementById("connection"));
-mountSession(ctx);
+const ctx = boot();
+const { meetingId } = ctx;
 const agenda = mountAgenda(ctx);
 const floor = mountFloor(ctx);
 const docs = mountDocuments(ctx);
@@ -79,8 +68,4 @@ document.addEventListener("keydown", (event) => {
   if (event.key.startsWith("Arrow") && document.activeElement?.closest("select, [role=listbox]")) return;
   event.preventDefault();
   action();
-});
-
-live.state.subscribe((state, detail) => {
-  if (state === "refused") notify(detail?.message || t("conn.refused"), "error");
 });
