@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import OperationalError
 
 from server.errors import (
@@ -28,7 +29,7 @@ from server.realtime import broadcast, device_commands
 from server.realtime import context as contexts
 from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
-from server.services import access, attendance, audit, devices
+from server.services import access, attendance, audit, devices, events
 from server.services.access import Permission
 from server.services.actors import Actor
 from server.services.tokens import device_for_token
@@ -128,17 +129,29 @@ def error_ack(error: HemicycleError) -> dict:
     return {"ok": False, **error.as_dict()}
 
 
-def _actor(context: ConnectionContext) -> Actor:
-    """The sender, reloaded for every event: a revoked token or a logged-out user stops at once."""
+def _actor(context: ConnectionContext) -> tuple[Actor, Meeting | None]:
+    """The sender, reloaded for every event: a revoked token or a logged-out user stops at once.
+
+    A device is read in one statement with its participant and its meeting (every
+    command checks the sender's rights in the meeting). The caller holds the meeting
+    for the event: the session's identity map keeps only weak references, and held,
+    the command's ``get_meeting`` finds it there instead of SELECTing it again.
+    """
     if context.device_id is not None:
-        device = db.session.scalar(select(Device).where(Device.id == context.device_id))
+        row = db.session.execute(
+            select(Device, Meeting)
+            .join(Meeting, Meeting.id == Device.meeting_id)
+            .options(joinedload(Device.participant))
+            .where(Device.id == context.device_id)
+        ).first()
+        device, meeting = row if row is not None else (None, None)
         if device is None or device.revoked_at is not None:
             raise NotAuthenticated("This device has been unpaired.", code="revoked")
-        return Actor.of_device(device)
+        return Actor.of_device(device), meeting
     user = db.session.get(User, context.user_id)
     if user is None or not user.active or user.session_epoch != context.session_epoch:
         raise NotAuthenticated("Your session has ended; log in again.")
-    return Actor.of_user(user)
+    return Actor.of_user(user), None
 
 
 def hang_up(context: ConnectionContext, reason: HemicycleError, delay: float = 0.2) -> None:
@@ -205,7 +218,9 @@ def _run(spec, context: ConnectionContext, args: tuple) -> dict:
     if data.meeting_id != context.meeting_id:
         raise InvalidInput("This connection follows another meeting.", code="wrong_meeting",
                            fields={"meeting_id": "not the meeting of this connection"})
-    actor = _actor(context)
+    if spec.batched:  # it checks its sender (revoked, logged out) in its batch
+        return {"ok": True, **spec.run(None, context, data)}
+    actor, _meeting = _actor(context)  # _meeting: held for the command (see _actor)
     try:
         result = spec.run(actor, context, data)
     except (Forbidden, NotAuthenticated) as exc:
@@ -213,9 +228,23 @@ def _run(spec, context: ConnectionContext, args: tuple) -> dict:
                              meeting_id=data.meeting_id, reason=exc.message)
         raise
     if spec.changes_state:
+        if "revision" not in result:
+            result["revision"] = _revision_at_commit(context.meeting_id)
         db.session.commit()
-        result.setdefault("revision", db.session.scalar(
-            select(Meeting.revision).where(Meeting.id == context.meeting_id)))
     else:
         db.session.rollback()  # end the read transaction
     return {"ok": True, **result}
+
+
+def _revision_at_commit(meeting_id: int) -> int:
+    """The meeting's revision as this transaction will commit it, read before the commit.
+
+    When the change published events, the highest of their revisions is it: the
+    transaction holds the write lock from its revision bump to its commit, so no other
+    change can come between. Otherwise it is read in the transaction. Either way no new
+    transaction is started after the commit, between the broadcast and the answer.
+    """
+    published = [e.revision for e in events.pending(db.session) if e.meeting_id == meeting_id]
+    if published:
+        return max(published)
+    return db.session.scalar(select(Meeting.revision).where(Meeting.id == meeting_id))

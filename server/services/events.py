@@ -23,6 +23,11 @@ def on_committed(listener) -> None:
     _listeners.append(listener)
 
 
+def pending(session: Session) -> list[MeetingEvent]:
+    """The events published in ``session``'s open transaction, to be broadcast at its commit."""
+    return list(session.info.get(_PENDING_KEY, ()))
+
+
 def publish(meeting_id: int, type: str, payload: dict, audience: str = "all") -> MeetingEvent:
     session = db.session
     revision = session.execute(

@@ -160,10 +160,11 @@ def set_current_item(actor: Actor, meeting_id: int, item_id: int) -> Meeting:
     """Make ``item_id`` the item under discussion; the previous item's clock stops."""
     meeting = lead_meeting(actor, meeting_id)
     _require_live(meeting)
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != meeting.id:
+    order = agenda_order(meeting.id)  # one query: the item, the previous one and their order
+    item = next((i for i in order if i.id == item_id), None)
+    if item is None:
         raise NotFound("No such agenda item in this meeting.", fields={"item_id": "unknown item"})
-    return _move_to(actor, meeting, item)
+    return _move_to(actor, meeting, item, order)
 
 
 def step_item(actor: Actor, meeting_id: int, step: int) -> Meeting:
@@ -180,23 +181,32 @@ def step_item(actor: Actor, meeting_id: int, step: int) -> Meeting:
         index = 0 if step > 0 else len(ids) - 1
     if not 0 <= index < len(ids):
         raise Conflict("There is no item in that direction.", code="end_of_agenda")
-    return _move_to(actor, meeting, order[index])
+    return _move_to(actor, meeting, order[index], order)
 
 
-def _move_to(actor: Actor, meeting: Meeting, item: AgendaItem) -> Meeting:
+def _move_to(actor: Actor, meeting: Meeting, item: AgendaItem,
+             order: list[AgendaItem]) -> Meeting:
+    """``order`` is the meeting's agenda_order(), already loaded by the caller."""
     if meeting.current_item_id == item.id:
         return meeting  # already there: nothing changes, nothing is published
-    previous = _current_item(meeting)
-    audit.record("session.item", "agenda_item", item.id, actor=actor, meeting_id=meeting.id,
-                 payload={"previous_item_id": previous.id if previous else None})
+    previous = next((i for i in order if i.id == meeting.current_item_id), None)
+    if previous is None and meeting.current_item_id is not None:
+        previous = _current_item(meeting)
     now = utcnow()
-    _stop_timer(previous, now)
     if previous is not None:
-        ids = [i.id for i in agenda_order(meeting.id)]
+        ids = [i.id for i in order]
         if previous.id in ids and ids.index(item.id) > ids.index(previous.id):
             previous.done_at = now  # moved past it; going back to an earlier item leaves it as is
     item.done_at = None  # back to an item: it is under discussion again
     meeting.current_item_id = item.id
+    # Written now, before the audit append: on SQLite this UPDATE takes the writer lock
+    # the append needs, so it need not take it with an UPDATE of its own. (On PostgreSQL
+    # the first write takes the writers' lock first either way: audit.serialize_writes.)
+    db.session.flush()
+    audit.sqlite_writer_lock_held(db.session)
+    audit.record("session.item", "agenda_item", item.id, actor=actor, meeting_id=meeting.id,
+                 payload={"previous_item_id": previous.id if previous else None})
+    _stop_timer(previous, now)  # publishes: after the audit entry, as everywhere
     events.publish(meeting.id, "item.changed", {
         "current_item_id": item.id,
         "previous_item_id": previous.id if previous else None,
