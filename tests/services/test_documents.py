@@ -1,6 +1,7 @@
 """Document service: storage, versions, annotation carry-over, access and refusals."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from server.models import (
 from server.pdf import render
 from server.schemas.documents import DocumentUpdate, DocumentUpload
 from server.services import document_access, documents, page_images, storage
+from tests.conftest import service_unavailable
 from tests.pdf import samples
 from tests.pdf.world import make_world, upload_file
 
@@ -266,20 +268,36 @@ def test_pages_not_rendered_yet_are_rendered_on_demand(app, world, tmp_path):
     assert page_images.page_bytes(plan)[:8] == b"\x89PNG\r\n\x1a\n" and target.exists()
 
 
-@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice is not installed")
-def test_office_files_are_converted_when_libreoffice_is_present(app, world, tmp_path):
+def odt(paragraph: str) -> bytes:
+    """A minimal but complete OpenDocument text: mimetype first and stored, a manifest."""
+    import io
     import zipfile
 
-    odt = tmp_path / "to-trinh.odt"
-    with zipfile.ZipFile(odt, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        archive.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+            'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" '
+            'manifest:media-type="text/xml"/></manifest:manifest>'))
         archive.writestr("content.xml", (
             '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
             'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
             'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-            "<office:body><office:text><text:p>Tờ trình về ngân sách</text:p></office:text>"
+            f"<office:body><office:text><text:p>{paragraph}</text:p></office:text>"
             "</office:body></office:document-content>"))
-    document, version, _ = upload(world, tmp_path, odt.read_bytes(), filename="Tờ trình.odt")
+    return buffer.getvalue()
+
+
+def test_office_files_are_converted_when_libreoffice_is_present(app, world, tmp_path):
+    if not shutil.which("soffice"):
+        service_unavailable("LibreOffice (soffice)",
+                            "apt install libreoffice-writer-nogui (scripts/setup --dev does)")
+    document, version, _ = upload(world, tmp_path, odt("Tờ trình về ngân sách"),
+                                  filename="Tờ trình.odt")
     assert version.filename == "Tờ trình.pdf" and version.source_blob_sha256
     assert "ngân sách" in version.pages[0].text
 
