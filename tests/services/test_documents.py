@@ -292,14 +292,44 @@ def odt(paragraph: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_office_files_are_converted_when_libreoffice_is_present(app, world, tmp_path):
+def docx(paragraph: str) -> bytes:
+    """A minimal but complete Word document: content types, package relationships, body."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types '
+            'xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'))
+        archive.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships '
+            'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
+            '</Relationships>'))
+        archive.writestr("word/document.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><w:document '
+            'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            f"<w:body><w:p><w:r><w:t>{paragraph}</w:t></w:r></w:p></w:body></w:document>"))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("make, suffix", [(odt, "odt"), (docx, "docx")])
+def test_office_files_are_converted_when_libreoffice_is_present(app, world, tmp_path, make,
+                                                                 suffix):
     if not shutil.which("soffice"):
         service_unavailable("LibreOffice (soffice)",
                             "apt install libreoffice-writer-nogui (scripts/setup --dev does)")
-    document, version, _ = upload(world, tmp_path, odt("Tờ trình về ngân sách"),
-                                  filename="Tờ trình.odt")
+    document, version, _ = upload(world, tmp_path, make("Tờ trình về ngân sách"),
+                                  filename=f"Tờ trình.{suffix}")
     assert version.filename == "Tờ trình.pdf" and version.source_blob_sha256
-    assert "ngân sách" in version.pages[0].text
+    assert "Tờ trình về ngân sách" in version.pages[0].text
 
 
 def test_jpeg_and_png_variants_are_written_with_the_renders(app, world, tmp_path):
