@@ -1,7 +1,9 @@
 """The baseline: a bare Flask-SocketIO broadcast server, nothing else.
 
-Clients connect and join one room; POST /emit broadcasts one message of the
-same size as a Hemicycle event to that room. Every Hemicycle figure is also
+Clients connect and join one room; the ``trigger`` event (or POST /emit)
+broadcasts one message to that room, with the payload it is given: the
+benchmark gives the payload of a Hemicycle ``item.changed``, so both messages
+have the same size. Every Hemicycle figure is also
 given as a ratio to this server, measured in the same run on the same machine.
 Run: python -m bench.baseline_server PORT [ASYNC_MODE]
 """

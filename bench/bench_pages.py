@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.bench_pages            # full run
     .venv/bin/python -m bench.bench_pages --quick    # a few iterations (CI smoke)
+    .venv/bin/python -m bench.bench_pages --requests # page requests in-process only
 
 Renders pages cold with PyMuPDF at the tablet size (1600 px wide, encoded as
 JPEG and as PNG, as the cache stores them) and stamps a reader's watermark onto
@@ -10,6 +11,12 @@ a text page, a scanned-looking page (one large photo-like image) and a
 vector-heavy page (a chart or map: thousands of paths). Also times the real
 pipeline: a 100-page document rendered by the sandbox process at both sizes.
 Prints a Markdown table and writes JSON to bench/results/.
+
+``--requests`` measures what one page image request costs the server, in-process
+through Flask's test client (no sockets, no other process): SQL statements per request
+(counted with SQLAlchemy's ``before_cursor_execute``) and CPU time per request
+(``time.process_time``, best of several blocks, so other work on the machine hardly
+moves it), next to a bare Flask app answering the same bytes from memory.
 """
 from __future__ import annotations
 
@@ -136,10 +143,97 @@ def bench_pipeline(pages: int) -> dict:
             "tablet_pages_per_s": (pages - 3) / timings["first_pass"]}
 
 
+def bench_requests(requests: int, blocks: int = 5) -> dict:
+    """Statements and CPU time per page request: a tablet's (bearer token), clean, 304 and
+    watermarked, and staff's (session cookie); against a bare Flask app."""
+    from flask import Flask, Response
+    from sqlalchemy import event
+
+    from server import create_app
+    from server.extensions import db
+    from server.models import Base
+    from tests import factories
+    from tests.conftest import test_config
+    from tests.pdf import samples
+    from tests.pdf.world import make_world, post_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(test_config(Path(tmp), DOCUMENT_RENDER_INLINE=True))
+        with app.app_context():
+            Base.metadata.create_all(db.engine)
+            world = make_world()
+            staff = app.test_client()
+            staff.post("/api/v1/auth/login", json={"username": world.secretary.username,
+                                                   "password": factories.PASSWORD})
+            ids = {}
+            for name, fields in (("clean", {}), ("confidential", {"confidential": "true"})):
+                answer = post_file(staff, f"/api/v1/meetings/{world.meeting.id}/documents",
+                                   samples.vietnamese(2), **fields)
+                ids[name] = answer.get_json()["document"]["id"]
+            token = world.reader_token
+            db.session.remove()
+        tablet = app.test_client()
+        bearer = {"Authorization": f"Bearer {token}"}
+        url = "/api/v1/documents/{}/versions/1/pages/1.jpg".format
+        image = tablet.get(url(ids["clean"]), headers=bearer)
+        not_modified = {**bearer, "If-None-Match": image.headers["ETag"]}
+        cases = {"tablet, clean page": (tablet, url(ids["clean"]), bearer),
+                 "tablet, 304": (tablet, url(ids["clean"]), not_modified),
+                 "tablet, watermarked": (tablet, url(ids["confidential"]), bearer),
+                 "staff (cookie), clean page": (staff, url(ids["clean"]), {})}
+        bare = Flask("bare")
+        bare.get("/page.jpg")(lambda: Response(image.data, mimetype="image/jpeg"))
+        seen: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+
+        def cpu_us(client, path, headers, n) -> float:
+            best = float("inf")
+            for _ in range(blocks):
+                start = time.process_time()
+                for _ in range(n):
+                    client.get(path, headers=headers)
+                best = min(best, (time.process_time() - start) / n)
+            return best * 1e6
+
+        rows = []
+        for name, (client, path, headers) in cases.items():
+            response = client.get(path, headers=headers)
+            seen.clear()
+            response = client.get(path, headers=headers)
+            statements = len(seen)
+            # A stamp costs tens of milliseconds: fewer of them.
+            us = cpu_us(client, path, headers, requests // 20 if "watermarked" in name else requests)
+            rows.append({"request": name, "status": response.status_code,
+                         "statements": statements, "cpu_us": round(us), "per_cpu_s": round(1e6 / us)})
+        us = cpu_us(bare.test_client(), "/page.jpg", {}, requests)
+        rows.append({"request": "bare Flask, bytes from memory", "status": 200, "statements": 0,
+                     "cpu_us": round(us), "per_cpu_s": round(1e6 / us)})
+    return {"requests": requests, "blocks": blocks, "results": rows}
+
+
+def print_requests(result: dict) -> None:
+    print("| request | status | SQL statements | CPU µs per request | requests per CPU second |")
+    print("|---|---|---:|---:|---:|")
+    for row in result["results"]:
+        print(f"| {row['request']} | {row['status']} | {row['statements']} | {row['cpu_us']} | "
+              f"{row['per_cpu_s']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--requests", action="store_true",
+                        help="only the in-process page request measures")
     args = parser.parse_args()
+    if args.requests:
+        result = bench_requests(50 if args.quick else 500, 2 if args.quick else 5)
+        print_requests(result)
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"page-requests-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps({"scenario": "page-requests", "machine": platform.platform(),
+                                   **result}, indent=1))
+        print(f"\nwritten to {out}")
+        return
     iterations = 3 if args.quick else 20
     rows = [bench_kind(kind, iterations) for kind in KINDS]
     pipeline = bench_pipeline(20 if args.quick else 100)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -66,6 +67,16 @@ def measure_rounds(fleet: TabletFleet, trigger, rounds: int, gap: float) -> dict
     }
 
 
+def item_changed(n: int) -> dict:
+    """The payload of Hemicycle's ``item.changed`` (services/session.py), so the baseline
+    broadcasts a message of the same shape and size (~340 bytes on the wire)."""
+    at = "2026-11-25T09:00:00.000000+00:00"
+    return {"current_item_id": n + 2, "previous_item_id": n + 1, "previous_done_at": at,
+            "title": f"Mục {n + 2}",
+            "timer": {"item_id": n + 2, "started_at": None, "elapsed_seconds": 0,
+                      "running_since": None, "planned_minutes": None}}
+
+
 def run_baseline(tablets: int, mode: str, rounds: int, gap: float, processes: int) -> dict:
     server = BaselineServer(mode).start()
     fleet = TabletFleet(server.url, [None] * tablets, processes)
@@ -73,7 +84,7 @@ def run_baseline(tablets: int, mode: str, rounds: int, gap: float, processes: in
         fleet.wait_ready()
         driver = socketio.Client()
         driver.connect(server.url, transports=["websocket"])
-        result = measure_rounds(fleet, lambda n: driver.call("trigger", {"title": f"Mục {n}"}),
+        result = measure_rounds(fleet, lambda n: driver.call("trigger", item_changed(n)),
                                 rounds, gap)
         driver.disconnect()
         return result
@@ -393,7 +404,7 @@ def run_document_push(tablets: int, mode: str, processes: int, pages: int = 100)
             all_ready_s = time.perf_counter() - uploading
             serving = page_serving(server.url, seeded.tablet_tokens[0], document_id,
                                    answer.json()["document"]["current_version"]["number"], pages,
-                                   mode)
+                                   mode, server.process.pid)
             return {"serving": serving, "tablets": tablets, "pages": pages, "upload_s": round(uploaded_s, 2),
                     "first_page_p50_ms": percentile(shown, 50),
                     "first_page_p99_ms": percentile(shown, 99),
@@ -432,19 +443,34 @@ def serve_pages(urls: list[str], headers: dict, seconds: float = 3.0, concurrenc
             await asyncio.gather(*[worker(i, http) for i in range(concurrency)])
             elapsed = time.perf_counter() - started
         return {"pages_per_s": round(done / elapsed, 1), "mb_per_s": round(sizes / elapsed / 1e6, 1),
-                "failures": failures}
+                "failures": failures, "served": done + failures}
 
     return asyncio.run(run())
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_pages_measured(pid: int, urls: list[str], headers: dict) -> dict:
+    """``serve_pages``, plus the server's CPU time per page served: unlike pages/s, it hardly
+    depends on what else the machine's cores are doing."""
+    before = process_cpu_s(pid)
+    result = serve_pages(urls, headers)
+    served = max(1, result.pop("served"))
+    return {**result, "server_cpu_ms_per_page": round((process_cpu_s(pid) - before) / served * 1000, 3)}
+
+
 def page_serving(server_url: str, token: str, document_id: int, number: int, pages: int,
-                 mode: str) -> dict:
+                 mode: str, server_pid: int) -> dict:
     urls = [f"{server_url}/api/v1/documents/{document_id}/versions/{number}/pages/{p}.jpg"
             for p in range(1, pages + 1)]
-    hemi = serve_pages(urls, {"Authorization": f"Bearer {token}"})
+    hemi = serve_pages_measured(server_pid, urls, {"Authorization": f"Bearer {token}"})
     baseline = BaselineServer(mode).start()
     try:
-        base = serve_pages([baseline.url + "/page.jpg"], {})
+        base = serve_pages_measured(baseline.process.pid, [baseline.url + "/page.jpg"], {})
     finally:
         baseline.stop()
     return {"hemicycle": hemi, "baseline": base,
@@ -466,10 +492,12 @@ def scenario_documents(counts, mode, rounds, gap, processes) -> dict:
                 rows))
     print(f"\n### Page serving: cached page images, 32 concurrent clients ({mode})\n")
     print(table(["tablets", "pages/s", "MB/s", "baseline pages/s (bare Flask, bytes in memory)",
-                 "ratio", "failures"],
+                 "ratio", "failures", "server CPU ms per page", "baseline CPU ms per page"],
                 [[d["tablets"], d["serving"]["hemicycle"]["pages_per_s"],
                   d["serving"]["hemicycle"]["mb_per_s"], d["serving"]["baseline"]["pages_per_s"],
-                  d["serving"]["ratio"], d["serving"]["hemicycle"]["failures"]] for d in data]))
+                  d["serving"]["ratio"], d["serving"]["hemicycle"]["failures"],
+                  d["serving"]["hemicycle"]["server_cpu_ms_per_page"],
+                  d["serving"]["baseline"]["server_cpu_ms_per_page"]] for d in data]))
     return {"scenario": "documents", "mode": mode, "results": data}
 
 

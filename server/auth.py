@@ -6,6 +6,9 @@ POST/PUT/PATCH/DELETE carried by the session cookie must bring the token
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -14,9 +17,11 @@ from sqlalchemy import select, update
 
 from server.errors import HemicycleError, NotAuthenticated, wants_json
 from server.extensions import csrf, db, login_manager
-from server.models import LoginSession, User, utcnow
+from server.models import Device, LoginSession, User, utcnow
 from server.services.actors import Actor
 from server.services.tokens import device_for_token, new_token, token_digest
+
+T = TypeVar("T")
 
 # Per-request caches kept in ``g``. An application context can outlive one
 # request (the test suite keeps one open around many requests), so they are
@@ -95,6 +100,27 @@ def current_actor() -> Actor | None:
         else:
             g.actor = None
     return g.actor
+
+
+def current_actor_with(lookup: Callable[[str], tuple[Device | None, T]]) -> tuple[Actor | None, T | None]:
+    """``current_actor()``, with the view's own rows found in the same statement as the
+    bearer token.
+
+    ``lookup(token)`` must return the live (not revoked) device holding the token, or None,
+    and the view's rows (``document_access.reading_for_token``). For a request that is not
+    authenticated by a bearer token, or whose actor is already known, this is
+    ``(current_actor(), None)`` and the view loads its rows itself.
+    """
+    if "actor" not in g:
+        token = bearer_token()
+        if token is not None:
+            device, found = lookup(token)
+            if device is None:
+                g.actor = None
+                return None, None
+            g.actor = Actor.of_device(device)
+            return g.actor, found
+    return current_actor(), None
 
 
 def start_session(user: User) -> None:

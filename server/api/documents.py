@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from server.api import bp
 from server.api.meetings import respond
 from server.api.spec import endpoint
-from server.auth import current_actor
+from server.auth import current_actor, current_actor_with
 from server.errors import InvalidInput, NotAuthenticated, invalid_from_validation
 from server.extensions import db
 from server.schemas.documents import (
@@ -134,16 +134,23 @@ def add_version(document_id: int):
           tag="documents", query=PageQuery, response_content_type="image/png",
           errors=(304, 404), auth=READERS)
 def page_image(document_id: int, number: int, page: int, ext: str, query: PageQuery):
-    plan = page_images.plan_page(_actor(), document_id, number, page, query.size, ext)
-    cacheable = plan.etag is not None and not plan.version.document.confidential
-    headers = {"Cache-Control": IMMUTABLE if cacheable else NO_STORE}
-    if plan.etag is not None and plan.etag in request.if_none_match:
-        response = Response(status=304, headers=headers)
-    else:
-        response = Response(page_images.page_bytes(plan), mimetype=plan.mimetype, headers=headers)
+    # A tablet's token, its device and participant, the document, version and meeting: one
+    # statement (see docs/PERFORMANCE.md, "Page serving, second pass").
+    actor, found = current_actor_with(
+        lambda token: document_access.reading_for_token(token, document_id, number))
+    if actor is None:
+        raise NotAuthenticated("Log in first.")
+    plan = page_images.plan_page(actor, document_id, number, page, query.size, ext, found)
+    headers = {"Cache-Control": IMMUTABLE if plan.cacheable else NO_STORE}
     if plan.etag is not None:
-        response.set_etag(plan.etag)
-    return response
+        headers["ETag"] = f'"{plan.etag}"'
+        if plan.etag in request.if_none_match:
+            return Response(status=304, headers=headers)
+    # Everything the image needs is loaded: give the connection back before a watermark is
+    # stamped (thread pool) or a missing page rendered (sandbox), both of which let other
+    # requests run meanwhile; 200 tablets must not wait for the pool's 15 connections.
+    db.session.close()
+    return Response(page_images.page_bytes(plan), mimetype=plan.mimetype, headers=headers)
 
 
 @bp.get("/documents/<int:document_id>/versions/<int:number>/pages/<int:page>/text")

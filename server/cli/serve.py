@@ -10,6 +10,11 @@ import click
 # Each tablet holds one socket; a server that runs out of descriptors dies, so
 # ask for as many as the system allows and refuse to start below this.
 MIN_FILE_DESCRIPTORS = 4096
+# Connections the kernel queues before the server accepts them (capped by
+# net.core.somaxconn). A room of tablets connects at once, after a restart or a
+# Wi-Fi drop, and fetches a pushed page at once: with a short queue the SYNs that
+# do not fit are dropped and retried a second later.
+LISTEN_BACKLOG = 4096
 
 
 def raise_file_limit(minimum: int = MIN_FILE_DESCRIPTORS) -> int:
@@ -46,14 +51,34 @@ def run_server(app, host: str, port: int) -> None:
     mode = app.config["ASYNC_MODE"]
     click.echo(f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)")
     sys.stdout.flush()
-    kwargs = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
     # The app's import-time objects (~230k: SQLAlchemy, pydantic, pyHanko, ...) live as
     # long as the process. Left in the collected heap, every full collection walks them
     # all (~300 ms on a busy 2-core machine), stalling every tablet's messages at once.
     # Freezing moves them to the permanent generation; only runtime objects are scanned.
     gc.collect()
     gc.freeze()
-    socketio.run(app, host=host, port=port, log_output=False, use_reloader=False, **kwargs)
+    if mode == "eventlet":
+        _serve_eventlet(app, host, port, limit)
+    elif mode == "gevent":
+        socketio.run(app, host=host, port=port, log_output=False, use_reloader=False,
+                     backlog=LISTEN_BACKLOG)
+    else:  # threading: Werkzeug's server, for development (its listen queue is 128)
+        socketio.run(app, host=host, port=port, log_output=False, use_reloader=False,
+                     allow_unsafe_werkzeug=True)
+
+
+def _serve_eventlet(app, host: str, port: int, file_limit: int) -> None:
+    """What ``socketio.run`` does under eventlet, with a listen queue and a connection limit
+    sized for a room of tablets (its defaults are 50 and 1,024)."""
+    import eventlet
+    import eventlet.green.socket
+    import eventlet.wsgi
+
+    family, _type, _proto, _name, address = eventlet.green.socket.getaddrinfo(
+        host, port, type=eventlet.green.socket.SOCK_STREAM)[0]
+    listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+    eventlet.wsgi.server(listener, app, log_output=False,
+                         max_size=max(1024, file_limit - 256))
 
 
 @click.command("serve")

@@ -12,19 +12,19 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
 
 from server.errors import HemicycleError, NotFound
 from server.extensions import db, socketio
-from server.models import DocumentVersion, Meeting, utcnow
+from server.models import Document, DocumentVersion, Meeting, utcnow
 from server.pdf import render, sandbox, watermark
 from server.services import events, storage
 from server.services.actors import Actor
 from server.services.document_access import (
-    ReadRight, audiences, readable_document, require_pdf, watermark_lines,
+    Found, ReadRight, audiences, readable, readable_document, require_pdf, watermark_lines,
 )
 from server.services.document_ingest import limits
 
@@ -34,7 +34,8 @@ PROGRESS_EVERY_SECONDS = 1.0
 
 @dataclass
 class PagePlan:
-    """A page image the actor may have, located but not produced yet."""
+    """A page image the actor may have, located but not produced yet. It holds the rows the
+    access decision loaded, so producing the image loads nothing again."""
 
     version: DocumentVersion
     page: int
@@ -42,26 +43,33 @@ class PagePlan:
     ext: str
     right: ReadRight
     meeting: Meeting
+    document: Document
+    etag: str | None = field(init=False)  # None: per reader and per minute, never cached
 
-    @property
-    def etag(self) -> str | None:
-        if self.right.watermark:
-            return None  # per reader and per minute: never cached by anyone
-        return render.etag_for(self.version.blob_sha256, self.page, self.size, self.ext)
+    def __post_init__(self) -> None:
+        self.etag = None if self.right.watermark else render.etag_for(
+            self.version.blob_sha256, self.page, self.size, self.ext)
 
     @property
     def mimetype(self) -> str:
         return render.FORMATS[self.ext]
 
+    @property
+    def cacheable(self) -> bool:
+        """A clean page of a non-confidential document: the same bytes for every reader,
+        for ever."""
+        return self.etag is not None and not self.document.confidential
+
 
 def plan_page(actor: Actor | None, document_id: int, number: int, page: int, size: str,
-              ext: str) -> PagePlan:
-    """Check access and that the page exists; the image itself comes from ``page_bytes``."""
-    document, version, right = readable_document(actor, document_id, number)
-    if ext not in render.FORMATS or not 1 <= page <= version.page_count:
+              ext: str, found: Found | None = None) -> PagePlan:
+    """Check access and that the page exists; the image itself comes from ``page_bytes``.
+    ``found``: the rows already loaded with the bearer token (``reading_for_token``)."""
+    reading = readable(actor, document_id, number, found)
+    version = reading.version
+    if ext not in render.FORMATS or size not in render.SIZES or not 1 <= page <= version.page_count:
         raise NotFound("No such page.")
-    meeting = db.session.get(Meeting, document.meeting_id)
-    return PagePlan(version, page, size, ext, right, meeting)
+    return PagePlan(version, page, size, ext, reading.right, reading.meeting, reading.document)
 
 
 _render_locks: dict[Path, threading.Lock] = defaultdict(threading.Lock)
@@ -87,6 +95,17 @@ def cached_variant(version: DocumentVersion, page: int, size: str, ext: str) -> 
     return target
 
 
+def _cached_bytes(version: DocumentVersion, page: int, size: str, ext: str) -> bytes:
+    """The cached image's bytes: one open and read when it is there (the usual case),
+    ``cached_variant`` when it is not."""
+    target = render.cache_path(Path(current_app.config["DATA_DIR"]), version.blob_sha256,
+                               page, size, ext)
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return cached_variant(version, page, size, ext).read_bytes()
+
+
 def _render_on_demand(version: DocumentVersion, page: int, variants, data_dir: Path) -> None:
     try:
         sandbox.run("render", {"path": str(storage.blob_path(version.blob_sha256)),
@@ -101,11 +120,11 @@ def page_bytes(plan: PagePlan) -> bytes:
     """The image: the cached file, or for a watermarked page a fresh per-reader stamp on
     the cached JPEG."""
     if not plan.right.watermark:
-        return cached_variant(plan.version, plan.page, plan.size, plan.ext).read_bytes()
-    master = cached_variant(plan.version, plan.page, plan.size, "jpg")
+        return _cached_bytes(plan.version, plan.page, plan.size, plan.ext)
+    master = _cached_bytes(plan.version, plan.page, plan.size, "jpg")
     lines = watermark_lines(plan.right, plan.meeting, utcnow(),
                             current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
-    return watermark.offload(watermark.stamp, master.read_bytes(), lines, plan.ext)
+    return watermark.offload(watermark.stamp, master, lines, plan.ext)
 
 
 def page_text(actor: Actor | None, document_id: int, number: int, page: int) -> str:

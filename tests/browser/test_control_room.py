@@ -330,6 +330,9 @@ def test_chair_leads_from_a_tablet_and_the_dark_projector_follows(browser, serve
         chair.wait_for_selector("#session-state[data-state=open]")
         chair.click("#item-next")
         projector.wait_for_selector(f"#p-item:has-text('{seeded.items[0].title}')")
+        # A button ignores taps while its command is unanswered (no double step); the
+        # projector can show the change before the chair's answer is back.
+        chair.wait_for_selector("#item-next:not([aria-busy])")
         chair.click("#item-next")
         chair.wait_for_selector(f"#current-item:has-text('{seeded.items[1].title}')")
         projector.wait_for_selector(f"#p-item:has-text('{seeded.items[1].title}')")
