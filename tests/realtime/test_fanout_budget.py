@@ -7,6 +7,7 @@ deterministically, in process, with Flask-SocketIO's test clients.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -60,15 +61,21 @@ def room(app):
 def trace(app, monkeypatch):
     """Every SQL statement and every server-level emit, in the order they happen."""
     log: list[tuple[str, object]] = []
+    test_thread = threading.get_ident()
 
     def on_statement(_conn, _cursor, statement, _params, _context, _many):
-        log.append(("sql", statement))
+        if threading.get_ident() == test_thread:
+            log.append(("sql", statement))
 
     event.listen(db.engine, "before_cursor_execute", on_statement)
     emit = socketio.server.emit
 
     def recording_emit(name, data=None, *args, **kwargs):
-        log.append(("emit", (name, kwargs.get("to") or kwargs.get("room"))))
+        # Only this thread's: the test clients run the handlers here, while background
+        # tasks left by earlier tests (other meetings, other databases) may emit meanwhile.
+        # What reaches this meeting's tablets from anywhere is checked on the tablets.
+        if threading.get_ident() == test_thread:
+            log.append(("emit", (name, kwargs.get("to") or kwargs.get("room"))))
         return emit(name, data, *args, **kwargs)
 
     monkeypatch.setattr(socketio.server, "emit", recording_emit)
