@@ -43,11 +43,15 @@ def test_config(tmp_path, **overrides) -> dict:
 
 @pytest.fixture
 def app(tmp_path):
+    from server.realtime import ticks
+
+    ticks.forget_all()  # a tick gathered by an earlier test's meeting must not reach this one's
     app = create_app(test_config(tmp_path))
     with app.app_context():
         Base.metadata.create_all(db.engine)
         yield app
         db.session.remove()
+    ticks.forget_all()
 
 
 @pytest.fixture

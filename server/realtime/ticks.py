@@ -41,3 +41,10 @@ def flush(meeting_id: int) -> None:
         revisions.sort()
         socketio.emit("revision", {"meeting_id": meeting_id, "revision": revisions[-1],
                                    "revisions": revisions}, to=meeting_room(meeting_id))
+
+
+def forget_all() -> None:
+    """Drop every gathered tick: for a new app in the same process (the test suite), whose
+    meetings may reuse the ids of the previous app's."""
+    with _lock:
+        _pending.clear()
