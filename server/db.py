@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 
@@ -33,6 +34,14 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.session = scoped_session(sessionmaker(expire_on_commit=False))
+
+    def rollback_quietly(self) -> None:
+        """Roll back, even when the database has gone away (then drop the session: the pool
+        replaces its connection)."""
+        try:
+            self.session.rollback()
+        except OperationalError:
+            self.session.remove()
 
     def init_app(self, app) -> None:
         if self.engine is not None:

@@ -28,6 +28,18 @@ from tests.conftest import test_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def wait_until(predicate, timeout: float = 30, what: str = "condition", step: float = 0.2):
+    """``predicate()``'s first true value, within a deadline for slow machines (not a timing
+    check); AssertionError naming ``what`` when it never comes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"{what} did not happen within {timeout}s")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -31,7 +31,7 @@ from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
 from server.services import access, attendance, audit, devices, events
 from server.services.access import Permission
-from server.services.actors import Actor
+from server.services.actors import Actor, logged_in_user, paired_device
 from server.services.tokens import device_for_token
 
 log = logging.getLogger(__name__)
@@ -145,13 +145,8 @@ def _actor(context: ConnectionContext) -> tuple[Actor, Meeting | None]:
             .where(Device.id == context.device_id)
         ).first()
         device, meeting = row if row is not None else (None, None)
-        if device is None or device.revoked_at is not None:
-            raise NotAuthenticated("This device has been unpaired.", code="revoked")
-        return Actor.of_device(device), meeting
-    user = db.session.get(User, context.user_id)
-    if user is None or not user.active or user.session_epoch != context.session_epoch:
-        raise NotAuthenticated("Your session has ended; log in again.")
-    return Actor.of_user(user), None
+        return paired_device(device), meeting
+    return logged_in_user(db.session.get(User, context.user_id), context.session_epoch), None
 
 
 def hang_up(context: ConnectionContext, reason: HemicycleError, delay: float = 0.2) -> None:
@@ -191,7 +186,7 @@ def on_event(event, *args):
             hang_up(context, exc)
         return error_ack(exc)
     except OperationalError as exc:  # the database went away: say so, it is not a bug
-        _rollback_quietly()
+        db.rollback_quietly()
         log.error("socket event %s: database unavailable: %s", event, str(exc).splitlines()[0])
         return error_ack(database_unavailable())
     except Exception:
@@ -199,13 +194,6 @@ def on_event(event, *args):
         log.exception("socket event %s failed", event)
         return error_ack(HemicycleError("Internal error; it has been logged.",
                                         code="internal_error", status=500))
-
-
-def _rollback_quietly() -> None:
-    try:
-        db.session.rollback()
-    except OperationalError:
-        db.session.remove()  # the connection is gone; the pool replaces it
 
 
 def _run(spec, context: ConnectionContext, args: tuple) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.errors import NotAuthenticated
 from server.models import Device, Participant, User
 
 
@@ -35,3 +36,18 @@ class Actor:
         if self.device is not None:
             return f"{self.kind}:{self.device.id}"
         return "system"
+
+
+def paired_device(device: Device | None) -> Actor:
+    """The actor of a device that is still paired; a revoked or deleted one stops at once."""
+    if device is None or device.revoked_at is not None:
+        raise NotAuthenticated("This device has been unpaired.", code="revoked")
+    return Actor.of_device(device)
+
+
+def logged_in_user(user: User | None, session_epoch: int | None) -> Actor:
+    """The actor of an active user whose login is still the one given (``session_epoch``;
+    None when the caller has checked the login session itself)."""
+    if user is None or not user.active or session_epoch not in (None, user.session_epoch):
+        raise NotAuthenticated("Your session has ended; log in again.")
+    return Actor.of_user(user)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,7 +28,8 @@ from server.errors import (
 from server.extensions import db, socketio
 from server.models import Device, Meeting, Poll, User
 from server.services import audit, ballots
-from server.services.actors import Actor
+from server.services.voting import MAX_ID
+from server.services.actors import Actor, logged_in_user, paired_device
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Request:
     answered_in: int | None = None  # the poll's meeting
     revision: int | None = None
     error: HemicycleError | None = None
-    done: bool = field(default=False)
+    done: bool = False
 
 
 _queue: list[Request] = []
@@ -104,7 +105,7 @@ def run(batch: list[Request]) -> None:
     except IntegrityError:
         # A race the locks did not cover (another worker): no answer of the batch
         # stands; each ballot is tried again alone, and the loser is told so.
-        _rollback()
+        db.rollback_quietly()
         if len(batch) > 1:
             log.warning("ballot batch of %d hit a conflict; casting one by one", len(batch))
             for request in batch:
@@ -112,12 +113,12 @@ def run(batch: list[Request]) -> None:
         else:
             _refuse_late(batch[0])
     except OperationalError as exc:  # the database went away: nothing was stored
-        _rollback()
+        db.rollback_quietly()
         log.error("ballot batch of %d: database unavailable: %s", len(batch),
                   str(exc).splitlines()[0])
         _fail(batch, database_unavailable())
     except Exception:
-        _rollback()
+        db.rollback_quietly()
         log.exception("ballot batch failed")
         _fail(batch, HemicycleError("Internal error; it has been logged.",
                                     code="internal_error", status=500))
@@ -144,13 +145,6 @@ def _refuse_late(request: Request) -> None:
         db.session.commit()
 
 
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except OperationalError:
-        db.session.remove()
-
-
 def _cast(batch: list[Request]) -> None:
     actors = _actors(batch)
     by_poll: dict[int, list[tuple[Request, ballots.Cast]]] = {}
@@ -163,7 +157,7 @@ def _cast(batch: list[Request]) -> None:
         cast = ballots.Cast(actor, request.ballot_id, list(request.choices), request.on_behalf_of)
         by_poll.setdefault(request.poll_id, []).append((request, cast))
     polls = {poll.id: poll for poll in db.session.scalars(
-        select(Poll).where(Poll.id.in_([p for p in by_poll if 0 < p <= 2**31 - 1])))}
+        select(Poll).where(Poll.id.in_([p for p in by_poll if 0 < p <= MAX_ID])))}
     for poll_id, pairs in by_poll.items():
         poll = polls.get(poll_id)
         for request, cast in pairs:
@@ -192,18 +186,12 @@ def _actors(batch: list[Request]) -> dict[Voter, Actor | HemicycleError]:
         select(User).where(User.id.in_(user_ids)))} if user_ids else {}
     actors: dict[Voter, Actor | HemicycleError] = {}
     for voter in {r.voter for r in batch}:
-        if voter.device_id is not None:
-            device = devices.get(voter.device_id)
-            actors[voter] = (Actor.of_device(device)
-                             if device is not None and device.revoked_at is None
-                             else NotAuthenticated("This device has been unpaired.",
-                                                   code="revoked"))
-        else:
-            user = users.get(voter.user_id)
-            ok = user is not None and user.active and voter.session_epoch in (
-                None, user.session_epoch)
-            actors[voter] = (Actor.of_user(user) if ok
-                             else NotAuthenticated("Your session has ended; log in again."))
+        try:
+            actors[voter] = (paired_device(devices.get(voter.device_id))
+                             if voter.device_id is not None
+                             else logged_in_user(users.get(voter.user_id), voter.session_epoch))
+        except NotAuthenticated as refused:
+            actors[voter] = refused
     return actors
 
 
@@ -217,7 +205,7 @@ def _revisions(batch: list[Request]) -> None:
             select(Meeting.id, Meeting.revision).where(Meeting.id.in_(meeting_ids))).all())
         db.session.rollback()  # end the read
     except OperationalError:  # the ballots are stored; only the revision is unknown
-        _rollback()
+        db.rollback_quietly()
         return
     for request in batch:
         if request.answer is not None:

@@ -122,6 +122,13 @@ def readable(actor: Actor | None, document_id: int, version_number: int | None =
     return Reading(document, version, meeting, right)
 
 
+def _join_version(statement):
+    """The document's version numbered ``:number``, or NULLs when it has none."""
+    return statement.outerjoin(DocumentVersion, and_(
+        DocumentVersion.document_id == Document.id,
+        DocumentVersion.number == bindparam("number")))
+
+
 # The statements are built once and run with bound parameters: building a SQLAlchemy
 # statement with its joins costs more than running it (docs/PERFORMANCE.md).
 @functools.cache
@@ -132,9 +139,7 @@ def _rows_statement(with_version: bool, named: bool):
     statement = (select(*columns).join(Meeting, Meeting.id == Document.meeting_id)
                  .where(Document.id == bindparam("document_id")))
     if with_version:
-        statement = statement.outerjoin(DocumentVersion, and_(
-            DocumentVersion.document_id == Document.id,
-            DocumentVersion.number == bindparam("number")))
+        statement = _join_version(statement)
     if named:
         statement = statement.add_columns(exists().where(
             DocumentReader.document_id == Document.id,
@@ -154,9 +159,7 @@ def _token_statement(with_version: bool):
                  .outerjoin(Document, Document.id == bindparam("document_id"))
                  .outerjoin(Meeting, Meeting.id == Document.meeting_id))
     if with_version:
-        statement = statement.outerjoin(DocumentVersion, and_(
-            DocumentVersion.document_id == Document.id,
-            DocumentVersion.number == bindparam("number")))
+        statement = _join_version(statement)
     return statement.options(contains_eager(Device.participant)).where(live_device())
 
 

@@ -5,8 +5,6 @@ The server process really is stopped and started again on the same port.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -17,18 +15,9 @@ from server.services.actors import Actor
 from tests.browser.test_tablet import (  # noqa: F401  (staff and world are fixtures)
     draw_stroke, open_tablet, pair_tablet, screenshot, script_errors, staff, synced, world,
 )
+from tests.live import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(check, timeout: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def cache_names(page) -> list[str]:

@@ -5,27 +5,15 @@ room's tablet list shows it.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from server.models import Device
 from tests.browser.test_tablet import (  # noqa: F401  (staff and world are fixtures)
     fresh, open_tablet, pair_tablet, script_errors, staff, world,
 )
+from tests.live import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(check, timeout: float = 30, what: str = "condition"):
-    """A deadline for slow machines, not a timing check."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_remote_wipe_from_the_control_room(browser, live_server, world, staff, page, login):

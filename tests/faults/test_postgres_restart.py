@@ -19,8 +19,7 @@ import requests
 from server.extensions import db
 from tests.conftest import service_unavailable
 from tests.faults.room import db_revision, ok
-from tests.faults.test_service_faults import wait_until
-from tests.live import free_port, scaled_out
+from tests.live import free_port, scaled_out, wait_until
 from tests.realtime.clients import LiveClient, login_cookie
 from tests.realtime.seed import seed_meeting
 

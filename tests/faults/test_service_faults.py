@@ -25,7 +25,7 @@ from server.extensions import db
 from server.models import Blob, Document, DocumentVersion, Minutes, Signature
 from tests.conftest import service_unavailable
 from tests.faults.room import db_revision, ok
-from tests.live import LiveServer, app_context_on, free_port, scaled_out
+from tests.live import LiveServer, app_context_on, free_port, scaled_out, wait_until
 from tests.pg import scratch_database
 from tests.realtime.clients import LiveClient, login, login_cookie
 from tests.realtime.seed import seed_meeting
@@ -33,17 +33,6 @@ from tests.realtime.seed import seed_meeting
 pytestmark = [pytest.mark.live]
 
 FIXTURE_PDF = Path(__file__).resolve().parent.parent / "fixtures" / "pdfs" / "libtasn1-manual.pdf"
-
-
-def wait_until(predicate, timeout: float, what: str):
-    """A bounded wait for slow machines, not a timing check."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout}s")
 
 
 # --- 1. Redis killed -9 and restarted under two workers -------------------------------------
