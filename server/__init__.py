@@ -34,8 +34,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     for noisy in ("alembic", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    from server import errors, extensions
+    from server import errors, extensions, routing
 
+    routing.init_app(app)
     extensions.db.init_app(app)
     extensions.csrf.init_app(app)
     errors.register_error_handlers(app)

@@ -1,4 +1,9 @@
-"""Hardening applied to every request: HSTS, and an audit entry for every refused change.
+"""Hardening applied to every request: unstorable text refused, HSTS, and an audit entry
+for every refused change.
+
+No value of a request (path, query, form fields, JSON body) may hold NUL or
+a lone surrogate: neither backend can store one, so such a request is answered 422
+``invalid_characters`` before any view runs (server/schemas/types.py ``require_storable``).
 
 Services audit the refusals they know about (``audit.record_refusal``); many
 refusals, though, come straight from ``access.require`` or from the API layer
@@ -16,6 +21,7 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 
 from server.models import AuditEntry
+from server.schemas.types import require_storable
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +59,28 @@ def _audit_refusal(response) -> None:
         meeting_id=meeting_id if isinstance(meeting_id, int) else None, reason=_reason(response))
 
 
+def _request_values() -> dict:
+    values: dict = {"path": request.path, "query": request.args.to_dict(flat=False)}
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        values["form"] = request.form.to_dict(flat=False)  # file names: the upload cleans them
+    elif request.is_json:
+        try:
+            values["body"] = request.get_json(silent=True)
+        except RecursionError:  # absurdly deep nesting: the view answers invalid_json
+            pass
+    return values
+
+
+def refuse_unstorable() -> None:
+    require_storable(_request_values())
+
+
 def init_app(app: Flask) -> None:
     def _forget_refusal() -> None:
         g.pop("refusal_audited", None)  # an app context can outlive one request (tests)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_refusal)
+    app.before_request_funcs[None].insert(1, refuse_unstorable)
 
     @app.after_request
     def _harden(response):

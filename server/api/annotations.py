@@ -14,6 +14,7 @@ from server.errors import NotAuthenticated
 from server.extensions import db
 from server.models import AnnotationKind, Participant
 from server.pdf.annotated_copy import Mark, annotated_copy, raster_copy
+from server.schemas.types import Id
 from server.services import annotations, page_images, storage
 
 OWNERS = "a participant of the meeting who may read the document (paired tablet or logged-in user)"
@@ -28,7 +29,7 @@ class AnnotationData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     points: list[tuple[Unit, Unit]] = Field(default_factory=list, max_length=MAX_POINTS)
-    color: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4fd1"
+    color: Annotated[str, StringConstraints(max_length=7, pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4fd1"
     width: Annotated[float, Field(gt=0, le=0.1)] = 0.004  # of the page's width
     text: Annotated[str, StringConstraints(max_length=4000)] = ""
 
@@ -36,7 +37,7 @@ class AnnotationData(BaseModel):
 class AnnotationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    version_id: Id
     page_number: Annotated[int, Field(ge=1, le=100_000)]
     kind: AnnotationKind
     shared: bool = False

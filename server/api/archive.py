@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from io import BytesIO
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from server.api import bp
 from server.api.meetings import respond
 from server.api.spec import endpoint
 from server.auth import current_actor
+from server.schemas.types import Day
 from server.services import archive, archive_search
 from server.services.access import require_account_role
 
@@ -23,8 +23,8 @@ ArchiveSearchQuery = create_model(
     "ArchiveSearchQuery", __config__=ConfigDict(extra="forbid"),
     q=(str, Field(min_length=1, max_length=200, description="Words; diacritics optional")),
     body=(str | None, Field(None, max_length=300, description="Exact name of the body")),
-    **{"from": (date | None, Field(None, description="Meetings on or after (YYYY-MM-DD)")),
-       "to": (date | None, Field(None, description="Meetings on or before (YYYY-MM-DD)"))},
+    **{"from": (Day | None, Field(None, description="Meetings on or after (YYYY-MM-DD)")),
+       "to": (Day | None, Field(None, description="Meetings on or before (YYYY-MM-DD)"))},
 )
 
 

@@ -15,6 +15,7 @@ from server.auth import current_actor
 from server.errors import InvalidInput, NotAuthenticated
 from server.extensions import db
 from server.models import Minutes, MinutesStatus
+from server.schemas.types import Id
 from server.services import ca, minutes as minutes_service, signing
 from server.services.minutes import MinutesEdit
 
@@ -65,12 +66,12 @@ class DraftIn(BaseModel):
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     passphrase: str = Field(min_length=1, max_length=200)
-    certificate_id: int | None = None
+    certificate_id: Id | None = None
 
 
 class CertificateUploadForm(BaseModel):
     file: bytes = Field(description="A PKCS#12 (.p12/.pfx) file with the key and certificate")
-    passphrase: str
+    passphrase: str = Field(max_length=200)
 
 
 class CertificateOut(BaseModel):
@@ -165,6 +166,9 @@ def upload_certificate():
     passphrase = request.form.get("passphrase", "")
     if upload is None:
         raise InvalidInput("Attach the PKCS#12 file as `file`.", fields={"file": "required"})
+    if len(passphrase) > 200:
+        raise InvalidInput("The passphrase is at most 200 characters.",
+                           fields={"passphrase": "too long"})
     data = upload.read(MAX_PKCS12_BYTES + 1)
     if len(data) > MAX_PKCS12_BYTES:
         raise InvalidInput("A PKCS#12 file is at most 64 KB.", fields={"file": "too large"})

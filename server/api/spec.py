@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import IntegerConverter, UUIDConverter
 
 from server.errors import InvalidInput, invalid_from_validation
 
@@ -110,6 +111,20 @@ _ERROR_TEXT = {
 }
 
 
+def _path_schema(converter) -> dict:
+    """A path parameter's schema, with the bounds its converter enforces (server/routing.py)."""
+    if isinstance(converter, IntegerConverter):
+        schema = {"type": "integer"}
+        if converter.min is not None:
+            schema["minimum"] = converter.min
+        if converter.max is not None:
+            schema["maximum"] = converter.max
+        return schema
+    if isinstance(converter, UUIDConverter):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string", "maxLength": 200}
+
+
 def build_openapi(app: Flask) -> dict:
     """The OpenAPI 3.1 document for every view declared with ``@endpoint``."""
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
@@ -120,11 +135,9 @@ def build_openapi(app: Flask) -> dict:
         if spec is None:
             continue
         path = _CONVERTER.sub(r"{\2}", rule.rule)
-        parameters = [
-            {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer"} if conv == "int" else {"type": "string"}}
-            for conv, name in _CONVERTER.findall(rule.rule)
-        ]
+        parameters = [{"name": name, "in": "path", "required": True,
+                       "schema": _path_schema(rule._converters[name])}
+                      for _conv, name in _CONVERTER.findall(rule.rule)]
         if spec.query is not None:
             query_schema = _inline_schema(spec.query, components)
             for name, info in spec.query.model_fields.items():

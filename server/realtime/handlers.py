@@ -32,6 +32,7 @@ from server.realtime.context import ConnectionContext
 from server.services import access, attendance, audit, devices, events
 from server.services.access import Permission
 from server.services.actors import Actor, logged_in_user, paired_device
+from server.schemas.types import MAX_ID, require_storable
 from server.services.tokens import device_for_token
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def on_connect(auth=None):
 
 
 def _authenticate(auth: dict) -> ConnectionContext:
+    require_storable(auth)
     token = auth.get("token")
     if token is not None:
         device = device_for_token(token) if isinstance(token, str) else None
@@ -85,7 +87,8 @@ def _authenticate(auth: dict) -> ConnectionContext:
     if not current_user.is_authenticated:
         raise NotAuthenticated("Log in first, or connect with a device token.")
     meeting_id = auth.get("meeting_id")
-    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) or meeting_id < 1:
+    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) \
+            or not 1 <= meeting_id <= MAX_ID:
         raise InvalidInput("Say which meeting to follow: auth={\"meeting_id\": <id>}.",
                            code="meeting_required")
     user = current_user._get_current_object()
@@ -199,6 +202,7 @@ def on_event(event, *args):
 def _run(spec, context: ConnectionContext, args: tuple) -> dict:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidInput("The payload must be one JSON object.", code="invalid_payload")
+    require_storable(args[0])
     try:
         data = spec.schema.model_validate(args[0])
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from server.models import DocumentAccess
+from server.schemas.types import Id
 
 
 def _id_list(value):
@@ -35,7 +36,7 @@ def _form_bool(value):
 
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-ParticipantIds = Annotated[list[Annotated[int, Field(gt=0)]], BeforeValidator(_id_list),
+ParticipantIds = Annotated[list[Id], BeforeValidator(_id_list),
                            Field(max_length=1000)]
 FormBool = Annotated[bool, BeforeValidator(_form_bool)]
 
@@ -48,7 +49,7 @@ class DocumentUpload(Input):
     """The form fields of an upload (multipart/form-data, with the file in ``file``)."""
 
     title: Title | None = None  # default: the file name without its extension
-    agenda_item_id: Annotated[int, Field(gt=0)] | None = None
+    agenda_item_id: Id | None = None
     access: DocumentAccess = DocumentAccess.ALL
     confidential: FormBool = False
     readers: ParticipantIds = []
@@ -68,7 +69,7 @@ class DocumentUpdate(Input):
     """Changes to a document; fields left out stay as they are."""
 
     title: Title | None = None
-    agenda_item_id: Annotated[int, Field(gt=0)] | None = None
+    agenda_item_id: Id | None = None
     access: DocumentAccess | None = None
     confidential: bool | None = None
     readers: ParticipantIds | None = None
@@ -82,12 +83,12 @@ class PageQuery(BaseModel):
 
 
 class PresentIn(Input):
-    version_id: Annotated[int, Field(gt=0)]
-    page: Annotated[int, Field(ge=1)] = 1
+    version_id: Id
+    page: Id = 1  # pages are numbered from 1, and no document has more than an id can count
 
 
 class PushIn(Input):
-    document_id: Annotated[int, Field(gt=0)]
+    document_id: Id
 
 
 class VersionOut(BaseModel):

@@ -7,17 +7,18 @@ optional; services apply only the fields the client actually sent
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from flask_babel import gettext as _
 from pydantic import (
-    AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
-    field_serializer, field_validator, model_validator,
+    BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_serializer,
+    field_validator, model_validator,
 )
 
 from server.models import MeetingRole, MeetingStatus, QuorumRule
+from server.schemas.types import Id, When, text
 
 MAX_AGENDA_DEPTH = 3  # "2.1.3" at most: deeper agendas are unreadable on a tablet
 MAX_PLANNED_MINUTES = 24 * 60
@@ -45,11 +46,6 @@ def friendly_message(error: dict) -> str:
     return error["msg"]
 
 
-def text(max_length: int, min_length: int = 0):
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length)]
-
-
 Title = text(300, 1)
 Weight = Annotated[Decimal, Field(gt=0, le=MAX_WEIGHT, max_digits=12, decimal_places=4)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
@@ -67,17 +63,12 @@ class MeetingFields(Input):
     title: Title | None = None
     body: Title | None = None
     place: text(300) | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: When | None = None
+    ends_at: When | None = None
     description: text(10_000) | None = None
     reference: text(100) | None = None
     quorum_rule: QuorumRule | None = None
     proxy_limit: int | None = Field(default=None, ge=0, le=MAX_PROXY_LIMIT)
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(timezone.utc) if value is not None else None
 
     @field_validator("ends_at")
     @classmethod
@@ -93,7 +84,7 @@ class MeetingCreate(MeetingFields):
 
     title: Title
     body: Title
-    starts_at: AwareDatetime
+    starts_at: When
 
 
 class MeetingUpdate(MeetingFields):
@@ -131,7 +122,7 @@ class AgendaItemFields(Input):
     title: text(500, 1) | None = None
     description: text(10_000) | None = None
     presenter: text(200) | None = None
-    presenter_participant_id: int | None = Field(default=None, ge=1)
+    presenter_participant_id: Id | None = None
     planned_minutes: int | None = Field(default=None, ge=0, le=MAX_PLANNED_MINUTES)
 
 
@@ -139,7 +130,7 @@ class AgendaItemCreate(AgendaItemFields):
     """A new agenda item, appended under ``parent_id`` (top level when null)."""
 
     title: text(500, 1)
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: Id | None = None
     position: int | None = Field(default=None, ge=0, le=10_000)
 
 
@@ -150,14 +141,14 @@ class AgendaItemUpdate(AgendaItemFields):
 class AgendaMove(Input):
     """Where to put an item: under ``parent_id`` (null: top level) at 0-based ``position``."""
 
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: Id | None = None
     position: int = Field(ge=0, le=10_000)
 
 
 class AgendaNode(Input):
     """One item of a full ordering: its id and its children, in order."""
 
-    id: int = Field(ge=1)
+    id: Id
     children: list["AgendaNode"] = Field(default=[], max_length=1000)
 
 
@@ -200,13 +191,13 @@ class ParticipantFields(Input):
     voting_right: bool | None = None
     weight: Weight | None = None
     seat: text(20) | None = None
-    proxy_holder_id: int | None = Field(default=None, ge=1)
+    proxy_holder_id: Id | None = None
 
 
 class ParticipantCreate(ParticipantFields):
     """A participant from the directory (``user_id``) or by name (``full_name``)."""
 
-    user_id: int | None = Field(default=None, ge=1)
+    user_id: Id | None = None
     role: MeetingRole = MeetingRole.DELEGATE
 
     @model_validator(mode="after")

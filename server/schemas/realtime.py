@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from server.models import AttendanceStatus
+from server.schemas.types import Id
 
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 MAX_REVISION = 2**62
 
 
@@ -85,7 +85,7 @@ class PairIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: Annotated[str, StringConstraints(min_length=16, max_length=100)] | None = None
-    pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None
+    pin: Annotated[str, StringConstraints(max_length=6, pattern=r"^[0-9]{6}$")] | None = None
     label: Annotated[str, StringConstraints(max_length=200)] = ""
 
     @model_validator(mode="after")

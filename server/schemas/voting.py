@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from server.models import MajorityBase, MajorityRule, PollKind, PollOptionKind
 from server.schemas.meetings import Input
 from server.schemas.realtime import Command
+from server.schemas.types import Id
 
 MAX_CANDIDATES = 100
 MAX_DURATION = 24 * 3600
@@ -35,7 +36,7 @@ BallotId = Annotated[uuid.UUID, AfterValidator(_random_uuid)]
 
 
 class PollFields(Input):
-    agenda_item_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    agenda_item_id: Id | None = None
     kind: PollKind | None = None
     option_kind: PollOptionKind | None = None
     candidates: list[Candidate] | None = Field(default=None, max_length=MAX_CANDIDATES)
@@ -70,7 +71,7 @@ class PublishIn(Input):
 class BallotIn(Input):
     ballot_id: BallotId = Field(description="Chosen by the client; resend it to retry safely.")
     choices: list[OptionKey] = Field(max_length=MAX_CANDIDATES)
-    on_behalf_of: int | None = Field(default=None, ge=1, le=2**31 - 1,
+    on_behalf_of: Id | None = Field(default=None,
                                      description="The absent delegate whose proxy you hold.")
 
 

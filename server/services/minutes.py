@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from server.errors import Conflict, NotFound
+from server.schemas.types import Id
 from server.extensions import db
 from server.models import Blob, Meeting, MeetingStatus, Minutes, MinutesStatus, utcnow
 from server.pdf.minutes import render_minutes
@@ -43,7 +44,7 @@ class MinutesEdit(BaseModel):
     opening: str | None = Field(None, max_length=TEXT_MAX)
     adjournment: str | None = Field(None, max_length=TEXT_MAX)
     free_text: str | None = Field(None, max_length=TEXT_MAX)
-    items: dict[int, ItemEdit] = Field(default_factory=dict)
+    items: dict[Id, ItemEdit] = Field(default_factory=dict, max_length=1000)
 
 
 def timezone_name() -> str:

@@ -147,7 +147,7 @@ def pairing_sheet(meeting_id: int):
     actor = current_actor()
     meeting = access.get_meeting(meeting_id, actor, Permission.RUN)
     hours = request.form.get("hours", "12").strip() or "12"
-    if not hours.isdigit() or not SHEET_HOURS[0] <= int(hours) <= SHEET_HOURS[1]:
+    if not (hours.isdecimal() and len(hours) < 4) or not SHEET_HOURS[0] <= int(hours) <= SHEET_HOURS[1]:
         raise InvalidInput(_("Codes can stay valid from 1 to 72 hours."), fields={"hours": "1-72"})
     scope = request.form.get("scope", "unpaired")
     people = _sheet_participants(meeting, scope, _int_list(request.form.getlist("participant"),
