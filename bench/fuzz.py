@@ -96,8 +96,10 @@ def run_schemathesis(url: str, headers: dict, examples: int, report: Path, seed:
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                   check=False)
+    # In the scratch directory: schemathesis keeps a cache of past crashes in its working
+    # directory and would replay them first.
+    subprocess.run(command, env=env, cwd=report.parent, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.STDOUT, check=False)
     return parse_ndjson(report)
 
 
