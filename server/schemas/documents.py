@@ -16,6 +16,8 @@ def _id_list(value):
         return []
     if isinstance(value, str):
         value = [value]
+    if not isinstance(value, (list, tuple)):
+        return value  # not a list: the list type refuses it (a TypeError here would be a 500)
     items = []
     for item in value:
         if isinstance(item, str):

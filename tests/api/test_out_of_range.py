@@ -133,3 +133,21 @@ def test_valid_vietnamese_text_still_passes(backend):
     answer = clients["secretary"].post(f"/api/v1/meetings/{meeting_id}/agenda",
                                        json={"title": "Báo cáo kinh tế – xã hội 😀"})
     assert answer.status_code == 201, answer.get_json()
+
+
+@pytest.mark.parametrize("readers", [False, 0, 1.5, {"a": 1}])
+def test_readers_that_are_not_a_list_are_refused(backend, readers):
+    """Found by bench/fuzz.py: a non-list ``readers`` raised TypeError in its parser (500)."""
+    clients, meeting_id = backend
+    from io import BytesIO
+
+    from tests.security.world import _pdf
+
+    upload = clients["secretary"].post(f"/api/v1/meetings/{meeting_id}/documents", data={
+        "file": (BytesIO(_pdf(1)), "a.pdf")}, content_type="multipart/form-data")
+    assert upload.status_code == 201, upload.get_json()
+    document_id = upload.get_json()["document"]["id"]
+    answer = clients["secretary"].patch(f"/api/v1/documents/{document_id}",
+                                        json={"readers": readers})
+    assert answer.status_code == 422
+    assert "readers" in answer.get_json()["error"]["fields"]
