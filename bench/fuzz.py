@@ -135,20 +135,22 @@ def parse_ndjson(report: Path) -> dict[str, dict]:
     return found
 
 
-def socket_fuzz(url: str, world, role: str, examples: int, seed: int) -> dict[str, dict]:
+def socket_fuzz(url: str, world, role: str, headers: dict, examples: int,
+                seed: int) -> dict[str, dict]:
     """Every socket command with generated payloads, over one real connection."""
     from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hypothesis_seed
 
     from server.realtime.commands import COMMANDS
     from tests.realtime.clients import LiveClient
     from tests.security.test_socket_fuzz import UNKNOWN_EVENTS, command_calls
 
     meeting_id = world.ids["meeting_id"]
-    headers = credentials(url, world, role)
     if "Authorization" in headers:
         client = LiveClient(url, auth={"token": world.tokens[role]})
     else:
         client = LiveClient(url, cookie=headers["Cookie"], auth={"meeting_id": meeting_id})
+    client.headers["User-Agent"] = USER_AGENT  # the login session is bound to its browser
     found: dict[str, dict] = defaultdict(lambda: {"examples": 0, "errors": []})
 
     def send(call):
@@ -171,8 +173,9 @@ def socket_fuzz(url: str, world, role: str, examples: int, seed: int) -> dict[st
         def run(call):
             send(call)
 
-        given(call=strategy)(settings(max_examples=count, deadline=None, database=None,
-                                      suppress_health_check=list(HealthCheck))(run))()
+        hypothesis_seed(seed)(given(call=strategy)(settings(
+            max_examples=count, deadline=None, database=None,
+            suppress_health_check=list(HealthCheck))(run)))()
 
     with client:
         for name in sorted(COMMANDS):
@@ -191,22 +194,21 @@ def fuzz_backend(backend: str, database_url: str, root: Path, args) -> dict:
     server.start(timeout=60)
     results: dict = {}
     try:
-        roles = [r for r in API_ROLES if r in args.role]
-        for index, role in enumerate(roles):
-            started = time.monotonic()
-            report = root / f"schemathesis-{role}.ndjson"
-            found = run_schemathesis(server.url, credentials(server.url, world, role),
-                                     args.examples, report, args.seed + index, args.phases)
-            for operation, counts in found.items():
-                results[(operation, role)] = counts
-            print(f"  {backend} {role}: {sum(c['examples'] for c in found.values())} requests, "
-                  f"{sum(len(c['errors']) for c in found.values())} server errors "
-                  f"({time.monotonic() - started:.0f}s)", flush=True)
+        # Every role logs in before any fuzzing: the fuzzed login endpoint's wrong passwords
+        # soon lock this address out of logging in (the login limit working as designed).
+        logins = {role: credentials(server.url, world, role)
+                  for role in dict.fromkeys(API_ROLES + SOCKET_ROLES) if role in args.role}
+        # Sockets first, on the world as seeded: the API fuzz later revokes tablets, ends
+        # meetings and changes whatever its roles may change.
         threads, socket_results = [], {}
         for role in [r for r in SOCKET_ROLES if r in args.role and args.socket_examples]:
             def work(role=role):
-                socket_results[role] = socket_fuzz(server.url, world, role,
-                                                   args.socket_examples, args.seed)
+                try:
+                    socket_results[role] = socket_fuzz(server.url, world, role, logins[role],
+                                                       args.socket_examples, args.seed)
+                except Exception as exc:  # a refused connection is a finding, not a crash
+                    socket_results[role] = {"socket <connect>": {"examples": 0, "errors": [
+                        f"{type(exc).__name__}: {exc}"]}}
             threads.append(threading.Thread(target=work, name=f"socket-{role}"))
         started = time.monotonic()
         for thread in threads:
@@ -218,6 +220,17 @@ def fuzz_backend(backend: str, database_url: str, root: Path, args) -> dict:
                 results[(operation, role)] = counts
         if threads:
             print(f"  {backend} sockets: {sorted(socket_results)} "
+                  f"({time.monotonic() - started:.0f}s)", flush=True)
+        roles = [r for r in API_ROLES if r in args.role and args.examples]
+        for index, role in enumerate(roles):
+            started = time.monotonic()
+            report = root / f"schemathesis-{role}.ndjson"
+            found = run_schemathesis(server.url, logins[role],
+                                     args.examples, report, args.seed + index, args.phases)
+            for operation, counts in found.items():
+                results[(operation, role)] = counts
+            print(f"  {backend} {role}: {sum(c['examples'] for c in found.values())} requests, "
+                  f"{sum(len(c['errors']) for c in found.values())} server errors "
                   f"({time.monotonic() - started:.0f}s)", flush=True)
         alive = requests.get(server.url + "/healthz", timeout=10).status_code == 200
         if not alive or server.process.poll() is not None:
@@ -255,7 +268,7 @@ def table(all_results: dict[str, dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=500,
-                        help="schemathesis examples per operation and phase (default 500)")
+                        help="schemathesis examples per operation and phase (default 500; 0: sockets only)")
     parser.add_argument("--socket-examples", type=int, default=200,
                         help="payloads per socket command and role (default 200)")
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
