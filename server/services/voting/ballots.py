@@ -33,7 +33,9 @@ from server.services.actors import Actor
 from server.services.voting.closing import close_if_due, find_poll
 from server.services.voting.lookup import VOTING_ROLES, existing_id, lock_poll
 from server.services.voting.progress import ballot_counted
-from server.services.voting.sealing import ballot_id_digest, choices_digest, new_receipt, seal, unseal
+from server.services.voting.sealing import (
+    ballot_id_digest, choices_digest, new_receipt, seal, unseal,
+)
 
 def normalise_choices(poll: Poll, choices: list[str]) -> list[str]:
     """The chosen option keys in the poll's order; InvalidInput unless the poll allows them."""

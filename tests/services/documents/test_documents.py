@@ -15,7 +15,8 @@ from server.models import (
 )
 from server.pdf import render
 from server.schemas.documents import DocumentUpdate, DocumentUpload
-from server.services.documents import access as document_access, documents, pages as page_images, storage
+from server.services.documents import access as document_access, documents, storage
+from server.services.documents import pages as page_images
 from tests.conftest import service_unavailable
 from tests.pdf import samples
 from tests.pdf.world import make_world, upload_file
