@@ -35,7 +35,7 @@ def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> 
         AgendaItem, AttendanceStatus, Base, Device, DeviceKind, Meeting, MeetingRole,
         MeetingStatus, Participant, PollKind, SessionState, utcnow,
     )
-    from server.services import voting
+    from server.services.voting import polls
     from server.services.actors import Actor
     from server.services.tokens import new_token, token_digest
 
@@ -71,13 +71,13 @@ def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> 
         chair_token = device(chair.id)
         projector_token = device(None, DeviceKind.PROJECTOR)
         from server.models import Role, User
-        from server.services.accounts import hash_password
+        from server.services.accounts.accounts import hash_password
 
         db.session.add(User(username="bench-secretary", full_name="Thư ký", role=Role.SECRETARY,
                             password_hash=hash_password("bench-secretary-password")))
         poll_id = None
         if poll_kind:
-            poll = voting.create_poll(Actor.system(), meeting.id, {
+            poll = polls.create_poll(Actor.system(), meeting.id, {
                 "motion": "Thông qua Nghị quyết về dự toán ngân sách năm 2027",
                 "kind": PollKind(poll_kind), "agenda_item_id": items[0].id})
             poll_id = poll.id

@@ -68,7 +68,7 @@ def measure_rounds(fleet: TabletFleet, trigger, rounds: int, gap: float) -> dict
 
 
 def item_changed(n: int) -> dict:
-    """The payload of Hemicycle's ``item.changed`` (services/session.py), so the baseline
+    """The payload of Hemicycle's ``item.changed`` (services/session/session.py), so the baseline
     broadcasts a message of the same shape and size (~340 bytes on the wire)."""
     at = "2026-11-25T09:00:00.000000+00:00"
     return {"current_item_id": n + 2, "previous_item_id": n + 1, "previous_done_at": at,

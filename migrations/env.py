@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave out the archive's search index, which server/services/archive_search.py
+    """Leave out the archive's search index, which server/services/archive/search.py
     creates on first use (an FTS5 virtual table on SQLite)."""
     return not (type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIXES))
 

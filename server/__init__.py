@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from server.paths import ROOT
 
 # Nothing here imports Flask at module level: `hemicycle serve` must be able to
 # monkey-patch eventlet or gevent before Flask and Werkzeug are imported.
@@ -11,8 +12,6 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from server.config import Config
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Config | dict | None = None) -> Flask:

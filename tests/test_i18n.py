@@ -10,14 +10,15 @@ import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from server import ROOT, i18n
+from server import i18n
+from server.paths import ROOT
 from server.extensions import db
 from tests.factories import make_user
 
 VI_PO = i18n.CATALOGS / "vi" / "LC_MESSAGES" / "messages.po"
 # Pages whose every string must be in Vietnamese (the shared frame and this part's pages).
 COVERED_TEMPLATES = ["base.html", "error.html", "accounts/login.html"]
-COVERED_MODULES = ["server/services/accounts.py", "server/auth.py", "server/api/auth.py",
+COVERED_MODULES = ["server/services/accounts/accounts.py", "server/auth.py", "server/api/auth.py",
                    "server/web/accounts.py"]
 
 

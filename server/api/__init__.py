@@ -1,9 +1,9 @@
 """REST API under /api/v1; the OpenAPI document at /api/openapi.json."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from server.api.blueprint import bp
 
 
 def init_app(app: Flask) -> None:

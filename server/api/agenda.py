@@ -1,7 +1,7 @@
 """REST endpoints: the nested agenda of a meeting."""
 from __future__ import annotations
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.meetings import PREPARERS, respond
 from server.api.spec import endpoint
 from server.auth import current_actor
@@ -9,7 +9,7 @@ from server.extensions import db
 from server.schemas.meetings import (
     AgendaItemCreate, AgendaItemUpdate, AgendaMove, AgendaOrder, AgendaOut,
 )
-from server.services import agenda
+from server.services.meetings import agenda
 from server.services.access import Permission, get_meeting
 
 CHANGES = PREPARERS + ", until the meeting is sealed"

@@ -7,7 +7,7 @@ from typing import Annotated
 from flask import Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.errors import NotAuthenticated
@@ -15,7 +15,7 @@ from server.extensions import db
 from server.models import AnnotationKind, Participant
 from server.pdf.annotated_copy import Mark, annotated_copy, raster_copy
 from server.schemas.types import Id
-from server.services import annotations, page_images, storage
+from server.services.documents import annotations, pages as page_images, storage
 
 OWNERS = "a participant of the meeting who may read the document (paired tablet or logged-in user)"
 MAX_POINTS = 5000

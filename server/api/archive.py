@@ -8,12 +8,12 @@ from pathlib import Path
 from flask import send_file
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.meetings import respond
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.schemas.types import Day
-from server.services import archive, archive_search
+from server.services.archive import package as archive, search as archive_search
 from server.services.access import require_account_role
 
 ARCHIVISTS = "archivists: admin and secretary accounts"

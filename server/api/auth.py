@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.api.users import UserOut
 from server.auth import current_actor, end_session, start_session
 from server.errors import NotAuthenticated
 from server.extensions import csrf, db
-from server.services import accounts
+from server.services.accounts import accounts
 
 
 class LoginBody(BaseModel):

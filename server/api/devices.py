@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.errors import NotAuthenticated
@@ -13,7 +13,8 @@ from server.schemas.realtime import (
     AttendanceOut, CheckInIn, DeviceOut, DeviceTokenOut, DoorTokenOut, PairIn, PairingCodeOut,
     ProjectorIn,
 )
-from server.services import attendance, devices
+from server.services.devices import devices
+from server.services.session import attendance
 
 RUNNERS = "admins and secretaries, and the meeting's chair and secretary"
 

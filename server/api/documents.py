@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, request, send_file
 from pydantic import ValidationError
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.meetings import respond
 from server.api.spec import endpoint
 from server.auth import current_actor, current_actor_with
@@ -14,9 +14,9 @@ from server.schemas.documents import (
     DocumentOut, DocumentUpdate, DocumentUpload, DocumentUploadForm, PageQuery, PageTextOut,
     PresentedOut, PresentIn, PushedOut, PushIn, UploadNotices, UploadOut, VersionUploadForm,
 )
-from server.services import document_access, documents, page_images
+from server.services.documents import access as document_access, documents, pages as page_images
 from server.services.access import Permission, get_meeting
-from server.services.document_ingest import Upload, save_upload
+from server.services.documents.ingest import Upload, save_upload
 
 PREPARERS = "secretaries and admins (Permission.PREPARE), until the meeting is sealed"
 READERS = ("participants the document is addressed to and staff; confidential documents only "

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import jsonify
 from pydantic import BaseModel
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.extensions import db
 from server.schemas.meetings import (
     MeetingCreate, MeetingListQuery, MeetingOut, MeetingUpdate, PublishProblemsOut,
 )
-from server.services import meetings
+from server.services.meetings import meetings
 from server.services.access import Permission, get_meeting
 
 PREPARERS = "admins and secretaries (by account or as the meeting's secretary)"

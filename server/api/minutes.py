@@ -8,7 +8,7 @@ from typing import Literal
 from flask import request, send_file
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.meetings import PREPARERS, respond
 from server.api.spec import endpoint
 from server.auth import current_actor
@@ -16,8 +16,8 @@ from server.errors import InvalidInput, NotAuthenticated
 from server.extensions import db
 from server.models import Minutes, MinutesStatus
 from server.schemas.types import Id
-from server.services import ca, minutes as minutes_service, signing
-from server.services.minutes import MinutesEdit
+from server.services.minutes import ca, minutes as minutes_service, signing
+from server.services.minutes.minutes import MinutesEdit
 
 STAFF = "the meeting's staff: admins, secretaries and its chair"
 MAX_PKCS12_BYTES = 64 * 1024

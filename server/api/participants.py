@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.meetings import PREPARERS, respond
 from server.api.spec import endpoint
 from server.auth import current_actor
@@ -12,7 +12,7 @@ from server.extensions import db
 from server.schemas.meetings import (
     ImportResult, ParticipantCreate, ParticipantOut, ParticipantUpdate,
 )
-from server.services import participant_import, participants
+from server.services.meetings import participant_import, participants
 from server.services.access import Permission, get_meeting
 
 CHANGES = PREPARERS + ", until the meeting is sealed"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.errors import NotAuthenticated
@@ -12,7 +12,9 @@ from server.schemas.voting import (
     BallotIn, BallotOut, PollCreate, PollOut, PollUpdate, ProgressOut, PublishIn, ResultOut,
     VotingStatusOut,
 )
-from server.services import ballot_queue, ballots, poll_export, poll_progress, poll_results, voting
+from server.services.voting import ballot_queue, ballots, export, lookup, polls as voting
+from server.services.voting import results as poll_results
+from server.services.voting.closing import find_poll
 from server.services.access import Permission
 
 MANAGERS = "the meeting's chair, admins and secretaries"
@@ -22,7 +24,7 @@ RESULT_READERS = "staff once the poll is closed; every participant once it is pu
 
 def _poll(poll, status: int = 200) -> tuple:
     db.session.commit()  # the change, or a read that closed a poll past its time
-    return jsonify(PollOut.model_validate(voting.poll_view(poll)).model_dump(mode="json")), status
+    return jsonify(PollOut.model_validate(lookup.poll_view(poll)).model_dump(mode="json")), status
 
 
 @bp.get("/meetings/<int:meeting_id>/polls")
@@ -31,7 +33,7 @@ def _poll(poll, status: int = 200) -> tuple:
 def list_polls(meeting_id: int):
     polls = voting.list_polls(current_actor(), meeting_id)
     db.session.commit()
-    return jsonify([PollOut.model_validate(voting.poll_view(p)).model_dump(mode="json")
+    return jsonify([PollOut.model_validate(lookup.poll_view(p)).model_dump(mode="json")
                     for p in polls])
 
 
@@ -47,7 +49,7 @@ def create_poll(meeting_id: int, body: PollCreate):
 @endpoint("Read a poll (never its result)", tag="polls", response=PollOut, errors=(404,),
           auth="anyone who can see the meeting; drafts only for " + MANAGERS)
 def get_poll(poll_id: int):
-    poll, _meeting = voting.find_poll(poll_id, current_actor(), Permission.VIEW)
+    poll, _meeting = find_poll(poll_id, current_actor(), Permission.VIEW)
     return _poll(poll)
 
 
@@ -115,13 +117,13 @@ def my_status(poll_id: int):
 @endpoint("Ballots in, and for named polls who has not voted", tag="polls", response=ProgressOut,
           errors=(404,), auth="the chair and the secretaries")
 def progress(poll_id: int):
-    figures = poll_progress.staff_progress(current_actor(), poll_id)
+    figures = voting.staff_progress(current_actor(), poll_id)
     db.session.commit()
     return jsonify(ProgressOut.model_validate(figures).model_dump(mode="json", exclude_none=True))
 
 
 def _result(poll_id: int):
-    poll, meeting = voting.find_poll(poll_id, current_actor(), Permission.VIEW)
+    poll, meeting = find_poll(poll_id, current_actor(), Permission.VIEW)
     db.session.commit()
     return poll, poll_results.visible_result(current_actor(), poll, meeting)
 
@@ -136,7 +138,7 @@ def result(poll_id: int):
 
 def _download(poll_id: int, kind: str, mimetype: str):
     poll, _result_dict = _result(poll_id)
-    render = getattr(poll_export, f"to_{kind}")
+    render = getattr(export, f"to_{kind}")
     return Response(render(poll), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="poll-{poll.id}-result.{kind}"'})
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from flask import jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.realtime.context import ConnectionContext

@@ -5,12 +5,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from server.api import bp
+from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor, start_session
 from server.extensions import db
 from server.models import Role, User
-from server.services import accounts
+from server.services.accounts import accounts
 
 
 class UserOut(BaseModel):

@@ -21,7 +21,7 @@ def archive_group() -> None:
 def export_command(meeting_id: int, out: Path) -> None:
     """Write the archive package of a sealed meeting."""
     from server.errors import HemicycleError
-    from server.services.archive import export_package
+    from server.services.archive.package import export_package
 
     try:
         written = export_package(meeting_id, out)
@@ -38,7 +38,7 @@ def export_command(meeting_id: int, out: Path) -> None:
 def verify_command(package: Path, trust_file: Path | None) -> None:
     """Check a package: BagIt checksums, both signatures, and the audit chain up to the
     head the minutes state. Needs no database."""
-    from server.services.archive_verify import verify_package
+    from server.services.archive.verify import verify_package
 
     result = verify_package(package, [trust_file.read_bytes()] if trust_file else None)
     for note in result.notes:
@@ -59,7 +59,7 @@ def verify_command(package: Path, trust_file: Path | None) -> None:
 @with_app
 def list_command() -> None:
     """List the sealed meetings."""
-    from server.services.archive import sealed_meetings
+    from server.services.archive.package import sealed_meetings
 
     meetings = sealed_meetings()
     for meeting in meetings:
@@ -79,7 +79,7 @@ def search_command(query: str, body: str | None, date_from, date_to) -> None:
     """Search the minutes and documents of sealed meetings (diacritics optional)."""
     from server.errors import HemicycleError
     from server.services.actors import Actor
-    from server.services.archive_search import search
+    from server.services.archive.search import search
 
     try:
         hits = search(Actor.system(), query, body=body,
@@ -99,8 +99,8 @@ def search_command(query: str, body: str | None, date_from, date_to) -> None:
 def reindex_command() -> None:
     """Rebuild the search index of every sealed meeting."""
     from server.extensions import db
-    from server.services.archive import sealed_meetings
-    from server.services.archive_search import index_meeting
+    from server.services.archive.package import sealed_meetings
+    from server.services.archive.search import index_meeting
 
     rows = sum(index_meeting(meeting) for meeting in sealed_meetings())
     db.session.commit()

@@ -31,7 +31,7 @@ def init_command(common_name: str, organization: str, passphrase: str | None, fo
 
     from server.errors import HemicycleError
     from server.extensions import db
-    from server.services import ca
+    from server.services.minutes import ca
 
     try:
         cert = ca.init_ca(common_name, organization, passphrase=passphrase, force=force)
@@ -59,7 +59,7 @@ def issue_command(username: str, passphrase: str, ca_passphrase: str | None, day
     from server.errors import HemicycleError
     from server.extensions import db
     from server.models import User
-    from server.services import ca
+    from server.services.minutes import ca
 
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -88,7 +88,7 @@ def import_command(username: str, pkcs12_file: str, passphrase: str) -> None:
     from server.errors import HemicycleError
     from server.extensions import db
     from server.models import User
-    from server.services import ca
+    from server.services.minutes import ca
 
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:

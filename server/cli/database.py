@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from server.cli.commands import with_app
 
-from server import ROOT
+from server.paths import ROOT
 
 
 def alembic_config(database_url: str):

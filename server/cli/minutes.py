@@ -22,7 +22,7 @@ def verify_command(pdf_file: Path, trust_file: Path | None) -> None:
     Needs no database: anyone holding the PDF can run it. Exit 1 unless both
     signatures are intact and valid and the last one covers the whole file.
     """
-    from server.services.signing import verify_pdf
+    from server.services.minutes.signing import verify_pdf
 
     trust = [trust_file.read_bytes()] if trust_file else None
     result = verify_pdf(pdf_file.read_bytes(), trust)

@@ -42,7 +42,7 @@ def run_server(app, host: str, port: int) -> None:
     limit = raise_file_limit()
     server_starting(app)
     with app.app_context():
-        from server.services import storage
+        from server.services.documents import storage
 
         storage.remove_stale_temporaries()  # leftovers of writes a crash interrupted
     from server.realtime import heartbeat

@@ -42,7 +42,7 @@ def create_command(username, role, full_name, email, password, no_password) -> N
     """Create an account."""
     from server.errors import HemicycleError
     from server.extensions import db
-    from server.services import accounts
+    from server.services.accounts import accounts
     from server.services.actors import Actor
 
     if password is None and not no_password:
@@ -63,7 +63,7 @@ def create_command(username, role, full_name, email, password, no_password) -> N
 @with_app
 def list_command() -> None:
     """List every account."""
-    from server.services import accounts
+    from server.services.accounts import accounts
     from server.services.actors import Actor
 
     for user in accounts.list_users(Actor.system()):
@@ -82,7 +82,7 @@ def set_password_command(username, password) -> None:
     from server.errors import HemicycleError
     from server.extensions import db
     from server.models import User
-    from server.services import accounts
+    from server.services.accounts import accounts
     from server.services.actors import Actor
 
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))

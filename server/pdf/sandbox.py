@@ -100,7 +100,7 @@ def _emit(message: dict) -> None:
 
 def _inspect(request: dict) -> dict:
     from server.pdf import render, validate
-    from server.services.storage import sha256_file
+    from server.services.documents.storage import sha256_file
 
     import pymupdf
 

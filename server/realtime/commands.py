@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from server.realtime.context import ConnectionContext
 from server.realtime.sync import catch_up
 from server.schemas import realtime as schemas
-from server.services import access, attendance, floor, session
+from server.services import access
+from server.services.session import attendance, floor, session
 from server.services.access import Permission
 from server.services.actors import Actor
 

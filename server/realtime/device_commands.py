@@ -5,7 +5,7 @@ from __future__ import annotations
 from server.extensions import socketio
 from server.realtime.commands import command
 from server.schemas import realtime as schemas
-from server.services import devices
+from server.services.devices import devices
 
 
 @command("device.status", schemas.DeviceStatus)

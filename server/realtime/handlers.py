@@ -29,7 +29,9 @@ from server.realtime import broadcast, device_commands
 from server.realtime import context as contexts
 from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
-from server.services import access, attendance, audit, devices, events
+from server.services import access, audit, events
+from server.services.devices import devices
+from server.services.session import attendance
 from server.services.access import Permission
 from server.services.actors import Actor, logged_in_user, paired_device
 from server.schemas.types import MAX_ID, require_storable

@@ -13,8 +13,9 @@ from server.models import (
     AgendaItem, DocumentVersion, Meeting, MeetingEvent, Participant, Poll, PollStatus, VoterRecord,
 )
 from server.realtime.context import ConnectionContext
-from server.services import agenda, attendance, floor, session
-from server.services.session import iso
+from server.services.meetings import agenda
+from server.services.session import attendance, floor, session
+from server.services.timestamps import iso
 
 # A client further behind than this gets a snapshot instead of a replay.
 MAX_REPLAY = 500

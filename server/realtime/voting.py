@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Poll
 from server.realtime.commands import command
 from server.schemas.voting import BallotCommand, PollCommand, PollPublishCommand
-from server.services import ballot_queue, ballots, poll_progress, voting
+from server.services.voting import ballot_queue, ballots, lookup, polls as voting
 
 
 def _poll_in_meeting(data: PollCommand) -> Poll:
@@ -28,7 +28,7 @@ def _in_meeting(data: PollCommand) -> int:
 
 
 def _view(poll: Poll) -> dict:
-    return {"poll": voting.poll_view(poll)}
+    return {"poll": lookup.poll_view(poll)}
 
 
 @command("poll.open", PollCommand)
@@ -72,4 +72,4 @@ def my_status(actor, context, data):
 
 @command("poll.progress", PollCommand)
 def progress(actor, context, data):
-    return {"progress": poll_progress.staff_progress(actor, _in_meeting(data))}
+    return {"progress": voting.staff_progress(actor, _in_meeting(data))}

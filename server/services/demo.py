@@ -10,7 +10,8 @@ from server.extensions import db
 from server.models import (
     AgendaItem, Meeting, MeetingRole, MeetingStatus, Participant, QuorumRule, Role, User,
 )
-from server.services import accounts, audit
+from server.services import audit
+from server.services.accounts import accounts
 from server.services.actors import Actor
 
 DEMO_PASSWORD = "hemicycle-demo"
@@ -104,8 +105,8 @@ def _seed_documents(meeting: Meeting) -> None:
     from pathlib import Path
 
     from server.schemas.documents import DocumentUpload
-    from server.services import documents, storage
-    from server.services.document_ingest import Upload
+    from server.services.documents import documents, storage
+    from server.services.documents.ingest import Upload
 
     items = {i.position: i for i in meeting.agenda_items if i.parent_id is None}
     for position, title, confidential, pages in DOCUMENTS:
@@ -184,16 +185,16 @@ def seed(today: datetime | None = None) -> Meeting:
     db.session.commit()
     # A past session, already minuted, signed by the chair and the secretary, and sealed,
     # so the archive, its search and `hemicycle minutes verify` have something to show.
-    from server.services import archive_demo
+    from server.services.archive import demo_record
 
-    archive_demo.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
+    demo_record.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
                                      day=start - timedelta(days=30))
     return meeting
 
 
 def _live_links(base_url: str, meeting: Meeting) -> list[str]:
     """Fresh links to try the live meeting at once: a tablet and the projector."""
-    from server.services import devices
+    from server.services.devices import devices
 
     system = Actor.system()
     delegate = db.session.scalar(select(Participant).where(

@@ -10,7 +10,7 @@ from flask_login import current_user
 from server.auth import end_session, start_session
 from server.errors import NotAuthenticated
 from server.extensions import db
-from server.services import accounts
+from server.services.accounts import accounts
 
 bp = Blueprint("accounts", __name__)
 

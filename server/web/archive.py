@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from server.api.archive import ArchiveSearchQuery
 from server.auth import current_actor
 from server.errors import fields_from_validation
-from server.services import archive, archive_search
+from server.services.archive import package as archive, search as archive_search
 from server.services.access import require_account_role
-from server.services.minutes import current_pdf, minutes_of
-from server.web.meetings import local
+from server.services.minutes.minutes import current_pdf, minutes_of
+from server.web.meetings.common import local
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 

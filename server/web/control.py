@@ -28,11 +28,13 @@ from server.errors import InvalidInput, NotFound, invalid_from_validation
 from server.extensions import db
 from server.models import Device, DeviceKind, Meeting, Participant
 from server.pdf.pairing_sheet import PairingCard, SheetLabels, render_pairing_sheet
-from server.services import access, announcements, devices, session
+from server.services import access
+from server.services.devices import devices
+from server.services.session import announcements, session
 from server.services.access import Permission
 from server.services.actors import Actor
 from server.services.tokens import device_for_token, token_digest
-from server.web.meetings import local
+from server.web.meetings.common import local
 
 bp = Blueprint("control", __name__)
 

@@ -15,10 +15,10 @@ from server.errors import HemicycleError, fields_from_validation
 from server.extensions import db
 from server.models import DocumentAccess
 from server.schemas.documents import DocumentUpdate, DocumentUpload
-from server.services import document_access, documents, page_images
+from server.services.documents import access as document_access, documents, pages as page_images
 from server.services.access import Permission, get_meeting
-from server.services.document_ingest import save_upload
-from server.web.meetings import local
+from server.services.documents.ingest import save_upload
+from server.web.meetings.common import local
 
 bp = Blueprint("documents", __name__, url_prefix="/meetings")
 

@@ -16,10 +16,10 @@ from server.auth import current_actor
 from server.errors import HemicycleError
 from server.extensions import db
 from server.models import MinutesStatus
-from server.services import minutes as minutes_service, signing
+from server.services.minutes import minutes as minutes_service, signing
 from server.services.access import Permission, get_meeting, participant_of, permissions
-from server.services.minutes import MinutesEdit
-from server.web.meetings import form_messages, local
+from server.services.minutes.minutes import MinutesEdit
+from server.web.meetings.common import form_messages, local
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings/<int:meeting_id>/minutes")
 TEXT_FIELDS = ("reference", "locality", "opening", "adjournment", "free_text")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_from_directory
 
-from server import ROOT
+from server.paths import ROOT
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 

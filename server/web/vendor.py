@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_from_directory
 
-from server import ROOT
+from server.paths import ROOT
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 

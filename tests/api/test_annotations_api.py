@@ -8,7 +8,7 @@ import pytest
 
 from server.models import DocumentAccess, MeetingStatus
 from tests import factories
-from tests.services.test_annotations import make_document, make_tablet
+from tests.services.documents.test_annotations import make_document, make_tablet
 
 
 @pytest.fixture

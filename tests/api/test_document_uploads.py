@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Blob, Document, DocumentVersion
-from server.services import storage
+from server.services.documents import storage
 from tests.pdf import samples
 from tests.pdf.world import make_world, post_file
 

@@ -8,7 +8,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Role
-from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
+from server.services.archive.demo_record import DEMO_PASSPHRASE, seed_held_meeting
 from tests import factories
 
 
@@ -102,7 +102,7 @@ def test_bad_edits_are_422(client, auth, held):
 
 
 def test_certificate_upload(client, auth, app):
-    from tests.services.test_signing import _external_pkcs12
+    from tests.services.minutes.test_signing import _external_pkcs12
 
     user = factories.make_user(Role.CHAIR)
     auth.login(user)

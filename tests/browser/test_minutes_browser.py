@@ -5,7 +5,7 @@ import pytest
 
 from server.extensions import db
 from server.models import MeetingStatus, Role
-from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
+from server.services.archive.demo_record import DEMO_PASSPHRASE, seed_held_meeting
 from tests import factories
 
 pytestmark = pytest.mark.browser

@@ -24,7 +24,7 @@ from server.pdf import render
 from tests import factories
 from tests.browser.conftest import SCREENSHOTS
 from tests.realtime.clients import USER_AGENT, LiveClient, login_cookie
-from tests.services.test_annotations import make_document, sample_pdf
+from tests.services.documents.test_annotations import make_document, sample_pdf
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Annotation, Meeting
-from server.services import archive
+from server.services.archive import package
 from server.services.actors import Actor
 from tests.browser.test_tablet import (  # noqa: F401  (staff and world are fixtures)
     draw_stroke, open_tablet, pair_tablet, screenshot, script_errors, staff, synced, world,
@@ -77,7 +77,7 @@ def test_offline_reading_queue_catch_up_and_wipe_on_sealing(browser, live_server
         # without the two signatures); coming back, it catches up on what it missed and wipes.
         live_server.server.stop()
         meeting = db.session.get(Meeting, world.meeting.id)
-        archive.seal_meeting(meeting, Actor.system())
+        package.seal_meeting(meeting, Actor.system())
         db.session.commit()
         live_server.server.start()
         tablet.wait_for_selector("body[data-wiped=true]", timeout=30_000)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from server.cli.commands import cli
 from server.extensions import db
 from server.models import Role, UserCertificate
-from server.services import minutes as minutes_service
-from server.services.archive_demo import seed_sealed_meeting
+from server.services.minutes import minutes as minutes_service
+from server.services.archive.demo_record import seed_sealed_meeting
 from tests import factories
 
 

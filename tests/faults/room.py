@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AttendanceStatus, Device, Meeting, VoterRecord
-from server.services import ballots
+from server.services.voting import sealing
 from server.services.tokens import new_token, token_digest
 from tests.live import ROOT, LiveServer
 from tests.realtime.clients import login
@@ -90,5 +90,5 @@ def counted(poll_id: int, ballot_ids) -> None:
     db.session.remove()
     records = set(db.session.scalars(select(VoterRecord.client_ballot_id_sha256)
                                       .where(VoterRecord.poll_id == poll_id)))
-    missing = [b for b in ballot_ids if ballots.ballot_id_digest(uuid.UUID(b)) not in records]
+    missing = [b for b in ballot_ids if sealing.ballot_id_digest(uuid.UUID(b)) not in records]
     assert not missing, f"acknowledged ballots lost: {missing}"

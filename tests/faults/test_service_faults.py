@@ -251,7 +251,7 @@ def test_kill_9_during_an_upload_leaves_no_document_and_no_blob(sqlite_server):
     db.session.remove()
     for model in (Document, DocumentVersion, Blob):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
-    # Blobs are written to a .tmp- name and renamed (services/storage.py), and only after the
+    # Blobs are written to a .tmp- name and renamed (services/documents/storage.py), and only after the
     # whole body was read: nothing of the interrupted upload is in blobs/. (A kill after the
     # body was read could leave DATA_DIR/tmp/upload-* behind; that is not asserted here.)
     assert files_under(server.data_dir / "blobs") == []
@@ -280,7 +280,7 @@ def chair_signatures(minutes_id: int) -> list[Signature]:
 
 
 def assert_signature_matches_a_valid_pdf(server: LiveServer, signature: Signature, role: str):
-    from server.services import signing
+    from server.services.minutes import signing
 
     assert db.session.get(Blob, signature.pdf_sha256) is not None
     path = server.data_dir / "blobs" / signature.pdf_sha256[:2] / signature.pdf_sha256[2:]
@@ -295,9 +295,9 @@ def assert_signature_matches_a_valid_pdf(server: LiveServer, signature: Signatur
 @pytest.mark.parametrize("moment", ["soon_after_the_request", "once_the_signed_pdf_is_on_disk"])
 def test_kill_9_while_signing_leaves_minutes_unsigned_or_validly_signed(sqlite_server, moment):
     from server.models import Role
-    from server.services import minutes as minutes_service
+    from server.services.minutes import minutes as minutes_service
     from server.services.actors import Actor
-    from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
+    from server.services.archive.demo_record import DEMO_PASSPHRASE, seed_held_meeting
     from tests import factories
 
     server = sqlite_server[0]

@@ -1,7 +1,7 @@
 """Faults with real processes: flapping tablets through a scripted meeting, and kill -9 mid-poll.
 
 The voting tests already kill the server while ballots arrive over REST
-(tests/services/test_voting_live.py); here ballots travel over Socket.IO from
+(tests/services/voting/test_voting_live.py); here ballots travel over Socket.IO from
 tablets that reconnect by themselves, and the check is the whole room: every
 acknowledged ballot counted, and every tablet back on the server's revision.
 """

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Device, DeviceKind, Meeting, MeetingRole, MeetingStatus, Participant, Role, User
 from server.services.actors import Actor
-from server.services.document_ingest import Upload
+from server.services.documents.ingest import Upload
 from server.services.tokens import new_token, token_digest
 from tests import factories
 

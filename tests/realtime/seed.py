@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from server.extensions import db
 from server.models import AgendaItem, Device, Meeting, MeetingRole, MeetingStatus, Participant, Role, User
-from server.services import devices
+from server.services.devices import devices
 from server.services.actors import Actor
 from tests import factories
 

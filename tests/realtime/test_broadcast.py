@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from server.extensions import db
-from server.services import devices
+from server.services.devices import devices
 from tests.realtime.clients import LiveClient, login, login_cookie
 from tests.realtime.seed import seed_meeting
 

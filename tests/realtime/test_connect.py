@@ -5,7 +5,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Device
-from server.services import devices
+from server.services.devices import devices
 from tests import factories
 from tests.realtime.clients import LiveClient, login_cookie, refused_reason
 

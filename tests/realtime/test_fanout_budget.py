@@ -17,7 +17,7 @@ from server.extensions import db, socketio
 from server.models import Device, Meeting, utcnow
 from server.realtime import ticks
 from server.realtime.context import meeting_room
-from server.services import session
+from server.services.session import session
 from tests.realtime.seed import pair_device, seed_meeting
 
 TABLETS = 4

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEntry, Meeting, SessionState
-from server.services import devices
+from server.services.devices import devices
 from tests.realtime.clients import LiveClient, login_cookie
 
 pytestmark = pytest.mark.live

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from server.extensions import db
-from server.services import devices
+from server.services.devices import devices
 from tests.realtime.clients import LiveClient, login, login_cookie
 from tests.realtime.seed import pair_device
 

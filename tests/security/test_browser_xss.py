@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import User
-from server.services import devices, session
+from server.services.devices import devices
+from server.services.session import session
 from server.services.actors import Actor
 from tests import factories
 from tests.security.conftest import start_live_world

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from server import create_app
 from server.extensions import db
 from server.models import AgendaItem, Document, Meeting, Participant, User
-from server.services import devices
+from server.services.devices import devices
 from server.services.actors import Actor
 from tests import factories
 from tests.conftest import test_config as config_for
@@ -82,7 +82,7 @@ def page_url(rule, world) -> str:
 
 def plant_xss(world) -> None:
     """User-supplied text everywhere a page shows it: titles, names, filenames, notes."""
-    from server.services import minutes
+    from server.services.minutes import minutes
 
     meeting = db.session.get(Meeting, world.ids["meeting_id"])
     meeting.title = meeting.description = meeting.place = XSS

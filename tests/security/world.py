@@ -19,9 +19,10 @@ from server.models import (
     MeetingStatus, Role,
 )
 from server.schemas.documents import DocumentUpload
-from server.services import annotations, documents, page_images, voting
+from server.services.documents import annotations, documents, pages as page_images
+from server.services.voting import polls as voting
 from server.services.actors import Actor
-from server.services.document_ingest import Upload
+from server.services.documents.ingest import Upload
 from server.services.tokens import new_token, token_digest
 from tests import factories
 from tests.conftest import test_config

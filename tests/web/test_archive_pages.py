@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from server.models import Role
-from server.services.archive_demo import seed_sealed_meeting
+from server.services.archive.demo_record import seed_sealed_meeting
 from tests import factories
 
 

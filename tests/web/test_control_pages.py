@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Device, MeetingEvent, PairingCode, Role
-from server.services import attendance, devices
+from server.services.devices import devices
+from server.services.session import attendance
 from tests import factories
 from tests.realtime.seed import seed_meeting
 
@@ -259,7 +260,8 @@ def test_a_projector_connection_can_change_nothing(app, client, seeded):
     refused to the projector's token, and nothing changes; REST refuses it too."""
     from server.extensions import socketio
     from server.realtime.commands import COMMANDS
-    from server.services import floor, session, voting
+    from server.services.session import floor, session
+    from server.services.voting import polls as voting
 
     meeting_id = seeded.meeting.id
     session.open_session(seeded.chair_actor, meeting_id)

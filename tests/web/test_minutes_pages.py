@@ -5,8 +5,8 @@ import pytest
 
 from server.extensions import db
 from server.models import MeetingStatus, MinutesStatus, Role
-from server.services import minutes as minutes_service
-from server.services.archive_demo import DEMO_PASSPHRASE, seed_held_meeting
+from server.services.minutes import minutes as minutes_service
+from server.services.archive.demo_record import DEMO_PASSPHRASE, seed_held_meeting
 from tests import factories
 
 

@@ -1,0 +1,187 @@
+"""Full-text search over the minutes and documents of sealed meetings.
+
+Vietnamese is searched without its diacritics ("bien ban" finds "biên bản",
+"dong" finds "Đồng"): text is folded before it is indexed and queries are
+folded the same way. Folding maps every character to exactly one character,
+so a match found in the folded text points at the same place in the original
+and the snippet shows the real words.
+
+SQLite uses an FTS5 table, PostgreSQL a table of pre-folded text with a GIN
+index on ``to_tsvector('simple', folded)`` (no ``unaccent`` extension
+needed). Both are created on first use by ``ensure_index`` (DDL below, for
+the migration that will own them).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import select, text
+
+from server.errors import InvalidInput
+from server.extensions import db
+from server.models import Document, DocumentVersion, Meeting, Role
+from server.services.access import require_account_role
+from server.services.actors import Actor
+from server.services.minutes.minutes import minutes_of
+
+SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5("
+    "meeting_id UNINDEXED, kind UNINDEXED, ref UNINDEXED, label UNINDEXED, original UNINDEXED, "
+    "folded, tokenize = 'unicode61 remove_diacritics 0')",
+]
+POSTGRES_DDL = [
+    "CREATE TABLE IF NOT EXISTS archive_text (id BIGSERIAL PRIMARY KEY, meeting_id INTEGER NOT NULL,"
+    " kind VARCHAR(20) NOT NULL, ref VARCHAR(100) NOT NULL, label TEXT NOT NULL,"
+    " original TEXT NOT NULL, folded TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_archive_text_meeting ON archive_text (meeting_id)",
+    "CREATE INDEX IF NOT EXISTS ix_archive_text_folded ON archive_text "
+    "USING gin (to_tsvector('simple', folded))",
+]
+_FOLD_EXTRA = {"đ": "d", "Đ": "d", "ð": "d", "ł": "l", "ø": "o"}
+ARCHIVIST_ROLES = (Role.ADMIN, Role.SECRETARY)
+MAX_HITS = 50
+
+
+def _fold_char(char: str) -> str:
+    if char in _FOLD_EXTRA:
+        return _FOLD_EXTRA[char]
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    base = base.lower()
+    return base if len(base) == 1 else char
+
+
+def fold(value: str) -> str:
+    """Lower case without diacritics, one character for one: "Đồng" -> "dong"."""
+    value = unicodedata.normalize("NFC", value or "")
+    return "".join(_fold_char(c) for c in value)
+
+
+def _dialect() -> str:
+    return db.session.bind.dialect.name
+
+
+def ensure_index() -> None:
+    for statement in POSTGRES_DDL if _dialect() == "postgresql" else SQLITE_DDL:
+        db.session.execute(text(statement))
+
+
+def _minutes_texts(meeting: Meeting) -> list[tuple[str, str, str, str]]:
+    minutes = minutes_of(meeting)
+    rows = [("meeting", str(meeting.id), meeting.title,
+             "\n".join([meeting.title, meeting.body, meeting.place, meeting.description]))]
+    if minutes is None:
+        return rows
+    s = minutes.sections or {}
+    people = [f"{p['name']}, {p.get('position', '')}" for group in ("present", "absent", "excused")
+              for p in (s.get("attendance") or {}).get(group, [])]
+    rows.append(("minutes", "attendance", meeting.title,
+                 "\n".join([s.get("opening", ""), *people, s.get("adjournment", "")])))
+    for item in s.get("items", []):
+        parts = [f"{item['number']}. {item['title']}", item.get("presenter", ""),
+                 item.get("description", ""), item.get("decision", ""), item.get("notes", "")]
+        parts += [sp["name"] for sp in item.get("speakers", [])]
+        parts += [d["title"] for d in item.get("documents", [])]
+        parts += [f"{p['motion']} {p.get('decision', '')}" for p in item.get("polls", [])]
+        rows.append(("minutes", f"item:{item['id']}", f"{item['number']}. {item['title']}",
+                     "\n".join(p for p in parts if p)))
+    if minutes.free_text.strip():
+        rows.append(("minutes", "free_text", meeting.title, minutes.free_text))
+    return rows
+
+
+def _page_texts(meeting: Meeting) -> list[tuple[str, str, str, str]]:
+    rows = []
+    versions = db.session.scalars(
+        select(DocumentVersion).join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.meeting_id == meeting.id).order_by(Document.position, DocumentVersion.id))
+    for version in versions:
+        for page in version.pages:
+            if page.text.strip():
+                rows.append(("page", f"{version.id}:{page.number}",
+                             f"{version.document.title} (v{version.number}, p. {page.number})",
+                             page.text))
+    return rows
+
+
+def index_meeting(meeting: Meeting) -> int:
+    """(Re)index one meeting's minutes and document pages; returns the rows written."""
+    ensure_index()
+    table = "archive_text" if _dialect() == "postgresql" else "archive_fts"
+    db.session.execute(text(f"DELETE FROM {table} WHERE meeting_id = :m"), {"m": meeting.id})
+    rows = _minutes_texts(meeting) + _page_texts(meeting)
+    if rows:
+        db.session.execute(
+            text(f"INSERT INTO {table} (meeting_id, kind, ref, label, original, folded) "
+                 "VALUES (:m, :kind, :ref, :label, :original, :folded)"),
+            [{"m": meeting.id, "kind": kind, "ref": ref, "label": label,
+              "original": unicodedata.normalize("NFC", body), "folded": fold(body)}
+             for kind, ref, label, body in rows])
+    return len(rows)
+
+
+def _snippet(original: str, folded: str, terms: list[str], width: int = 70) -> str:
+    original = unicodedata.normalize("NFC", original)
+    phrase = re.search(rf"\b{re.escape(' '.join(terms))}", folded)
+    positions = [m.start() for t in terms for m in [re.search(rf"\b{re.escape(t)}", folded)] if m]
+    at = phrase.start() if phrase else min(positions, default=0)
+    start, end = max(0, at - width), min(len(original), at + width)
+    if start:  # begin and end on whole words
+        start = original.find(" ", start, at) + 1 or start
+    if end < len(original):
+        end = original.rfind(" ", at, end) if original.rfind(" ", at, end) > at else end
+    snippet = " ".join(original[start:end].split())
+    return ("…" if start else "") + snippet + ("…" if end < len(original) else "")
+
+
+def _day(value: date | None, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(value, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+def search(actor: Actor | None, q: str, *, body: str | None = None,
+           date_from: date | None = None, date_to: date | None = None) -> list[dict]:
+    """Hits in sealed meetings, best first: meeting, where (minutes or page) and a snippet."""
+    if actor is None or actor.kind != "system":  # the CLI searches as the system
+        require_account_role(actor, *ARCHIVIST_ROLES)
+    terms = re.findall(r"\w+", fold(q))
+    if not terms:
+        raise InvalidInput("Type at least one word to search for.", fields={"q": "empty"})
+    ensure_index()
+    params = {"body": body, "start": _day(date_from, False), "end": _day(date_to, True),
+              "sealed": "sealed", "limit": MAX_HITS}
+    filters = ["m.status = :sealed"]
+    if body:
+        filters.append("m.body = :body")
+    if date_from:
+        filters.append("m.starts_at >= :start")
+    if date_to:
+        filters.append("m.starts_at <= :end")
+    for key in ("start", "end"):  # SQLite stores naive UTC (see UTCDateTime)
+        if params[key] is not None and _dialect() == "sqlite":
+            params[key] = params[key].replace(tzinfo=None).isoformat(sep=" ")
+    where = " AND ".join(filters)
+    if _dialect() == "postgresql":
+        params["q"] = " ".join(terms)
+        sql = ("SELECT t.meeting_id, t.kind, t.ref, t.label, t.original, t.folded, "
+               "ts_rank(to_tsvector('simple', t.folded), plainto_tsquery('simple', :q)) AS score "
+               "FROM archive_text t JOIN meeting m ON m.id = t.meeting_id "
+               "WHERE to_tsvector('simple', t.folded) @@ plainto_tsquery('simple', :q) AND "
+               f"{where} ORDER BY score DESC, m.starts_at DESC LIMIT :limit")
+    else:
+        params["q"] = " ".join(f'"{t}"' for t in terms)
+        sql = ("SELECT f.meeting_id, f.kind, f.ref, f.label, f.original, f.folded, "
+               "bm25(archive_fts) AS score FROM archive_fts f "
+               "JOIN meeting m ON m.id = CAST(f.meeting_id AS INTEGER) "
+               f"WHERE archive_fts MATCH :q AND {where} ORDER BY score, m.starts_at DESC "
+               "LIMIT :limit")
+    hits = []
+    for row in db.session.execute(text(sql), params):
+        meeting = db.session.get(Meeting, int(row.meeting_id))
+        hits.append({"meeting_id": meeting.id, "title": meeting.title, "body": meeting.body,
+                     "starts_at": meeting.starts_at.isoformat(), "kind": row.kind,
+                     "ref": row.ref, "label": row.label,
+                     "snippet": _snippet(row.original, row.folded, terms)})
+    return hits

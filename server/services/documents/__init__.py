@@ -1,0 +1,11 @@
+"""Meeting documents, from upload to the pages a tablet shows.
+
+- ``documents``: upload, versions, settings, removal, pushing and presenting.
+- ``ingest``: from an uploaded file to a validated, stored PDF.
+- ``access``: who may read which document, and in what form.
+- ``pages``: page images (clean or watermarked), text and the PDF; background rendering.
+- ``storage``: content-addressed blob storage, safe upload names.
+- ``annotations``: a delegate's ink, highlights and notes, as vectors.
+
+Callers import the modules: ``from server.services.documents import documents``.
+"""
