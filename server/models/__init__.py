@@ -6,6 +6,9 @@ from server.models.base import (
     AnnotationKind,
     AttendanceStatus,
     Base,
+    CommentKind,
+    CommentResponse,
+    ConsultationAudience,
     DeviceKind,
     DocumentAccess,
     MajorityBase,
@@ -24,6 +27,7 @@ from server.models.base import (
     utcnow,
 )
 from server.models.devices import Device, PairingCode
+from server.models.drafts import Consultation, ConsultationMember, DraftComment
 from server.models.documents import Blob, Document, DocumentPage, DocumentReader, DocumentVersion
 from server.models.meetings import AgendaItem, Meeting, MeetingEvent, Participant, SpeakerRequest
 from server.models.minutes import Minutes, Signature

@@ -178,3 +178,26 @@ class MinutesStatus(str, enum.Enum):
     DRAFT = "draft"
     FINAL = "final"  # text frozen, PDF rendered, awaiting signatures
     SIGNED = "signed"  # chair and secretary have signed
+
+
+class ConsultationAudience(str, enum.Enum):
+    """Who may comment on a draft opened for comments."""
+
+    DELEGATES = "delegates"  # every member of the meeting: chair and delegates
+    NAMED = "named"  # only the participants named on the consultation
+    STAFF = "staff"  # chair and secretaries only (an internal review)
+
+
+class CommentKind(str, enum.Enum):
+    EDITORIAL = "editorial"  # wording, spelling, presentation
+    SUBSTANTIVE = "substantive"  # the content itself
+    AGREE = "agree"  # agrees with the section
+    DISAGREE = "disagree"  # disagrees with the section
+
+
+class CommentResponse(str, enum.Enum):
+    """The drafting office's answer to a comment (tiếp thu / giải trình / không tiếp thu)."""
+
+    ACCEPTED = "accepted"
+    EXPLAINED = "explained"
+    NOT_ACCEPTED = "not_accepted"
