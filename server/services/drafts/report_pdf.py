@@ -39,7 +39,7 @@ table.rows td, table.rows th {border: 0.5pt solid black; padding: 2pt 3pt; verti
   font-size: 10.5pt;}
 table.rows th {font-weight: bold; text-align: center;}
 td.n {width: 28pt;} td.pg {width: 34pt;} td.q {width: 150pt;} td.c {width: 200pt;}
-td.a {width: 100pt;} td.r {width: 188pt;}
+td.a {width: 100pt;} td.r {width: 146pt;}
 table.sign {width: 100%; margin-top: 14pt;} table.sign td {width: 350pt;}
 """
 
