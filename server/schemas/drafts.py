@@ -66,7 +66,7 @@ class PublishIn(Input):
 class MergeIn(Input):
     """Merge the comment into another (a duplicate); ``null`` separates it again."""
 
-    into: Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")] | None
+    into: Annotated[str, Field(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")] | None
 
 
 class ResponseIn(Input):

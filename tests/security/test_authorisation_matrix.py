@@ -51,6 +51,9 @@ LEVELS: dict[str, set[str]] = {
     "reader": {"chair", "delegate", "observer", "tablet"},  # participants who read the document
     "owner": {"delegate"},  # the seeded annotation is the delegate's
     "signer": {"chair"},  # the chair signs first; staff accounts are not signers
+    # The seeded draft is open to the members (chair, delegates): staff see it, the observer not.
+    "consulted": {"admin", "secretary", "chair", "delegate", "tablet"},
+    "commenter": {"chair", "delegate", "tablet"},  # staff accounts are not in the audience
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -82,6 +85,8 @@ def _cert_form(_world):
 
 
 NEW_MEETING = {"title": "Họp mới", "body": "HĐND", "starts_at": "2030-01-01T08:00:00+07:00"}
+LATER = "2099-01-01T08:00:00+07:00"
+COMMENT = {"consultation_id": 1, "page_number": 1, "kind": "agree"}
 ANNOTATION = {"version_id": 1, "page_number": 1, "kind": "ink",
               "data": {"points": [[0.2, 0.2], [0.3, 0.3]]}}
 
@@ -154,6 +159,17 @@ RULES: dict[str, Rule] = {
     "PATCH api.edit_minutes": Rule(P.PREPARE, json={"free_text": "Ghi chú"}),
     "POST api.finalise_minutes": Rule(P.PREPARE),
     "POST api.sign_minutes": Rule("signer", json={"passphrase": "sai mật khẩu"}),
+    "GET api.list_consultations": Rule(P.VIEW),
+    "POST api.open_consultation": Rule(P.PREPARE, json={"deadline": LATER}),
+    "GET api.get_consultation": Rule("consulted"),
+    "PATCH api.update_consultation": Rule(P.PREPARE, json={"deadline": LATER}),
+    "GET api.list_comments": Rule("consulted"),
+    "PUT api.save_comment": Rule("commenter", json=COMMENT, params={"comment_id": "NEW"}),
+    "POST api.publish_comment": Rule(P.PREPARE, json={"published": True}),
+    "POST api.merge_comment": Rule(P.PREPARE, json={"into": None}),
+    "POST api.respond_to_comment": Rule(P.PREPARE, json={"response": "accepted"}),
+    "GET api.report_pdf_file": Rule(P.STAFF_VIEW),
+    "GET api.report_xlsx_file": Rule(P.STAFF_VIEW),
     "GET api.list_polls": Rule(P.VIEW),
     "POST api.create_poll": Rule(P.CHAIR, json={"motion": "Biểu quyết mới"}),
     "GET api.get_poll": Rule(P.VIEW),
@@ -202,6 +218,8 @@ def _json_body(value, world, role):
         return {"document_id": world.ids["document_id"]}
     if value == "BALLOT":
         return {"ballot_id": str(uuid.uuid4()), "choices": ["yes"]}
+    if value is COMMENT:
+        return {**COMMENT, "consultation_id": world.ids["consultation_id"]}
     if value is ANNOTATION:
         return {**ANNOTATION, "version_id": world.ids["version_id"]}
     return value
@@ -209,8 +227,9 @@ def _json_body(value, world, role):
 
 def build_url(rule, spec: Rule, world) -> str:
     values = {**world.ids, "poll_id": world.ids[f"poll_{spec.poll}"], **spec.params}
-    if values.get("annotation_id") == "NEW":
-        values["annotation_id"] = str(uuid.uuid4())
+    for name in ("annotation_id", "comment_id"):
+        if values.get(name) == "NEW":
+            values[name] = str(uuid.uuid4())
 
     def fill(match):
         return str(values[match.group(2)])

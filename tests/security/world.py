@@ -1,7 +1,7 @@
 """One seeded world for the security suites: every kind of object, every kind of caller.
 
 A published meeting with an agenda, participants of each role, a document
-with an annotation, polls in each state and paired devices; a second meeting
+with an annotation, open for comments with a delegate's comment, polls in each state and paired devices; a second meeting
 whose tablet is the "stranger". Built once per session into a directory that
 each test copies, so a test that changes things never affects the next one.
 """
@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from server import create_app
 from server.extensions import db
 from server.models import (
-    AnnotationKind, AttendanceStatus, Base, DeviceKind, DocumentAccess, MeetingRole,
-    MeetingStatus, Role,
+    AnnotationKind, AttendanceStatus, Base, CommentKind, DeviceKind, DocumentAccess, MeetingRole,
+    MeetingStatus, Role, utcnow,
 )
 from server.schemas.documents import DocumentUpload
+from server.schemas.drafts import ConsultationIn
 from server.services.documents import annotations, documents, pages as page_images
+from server.services.drafts import comments as draft_comments, consultations
 from server.services.voting import polls as voting
 from server.services.actors import Actor
 from server.services.documents.ingest import Upload
@@ -125,6 +128,16 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
                                      data={"points": [[0.1, 0.1]]}))
     db.session.commit()
 
+    consultation = consultations.open_consultation(
+        staff, document.id, ConsultationIn(deadline=utcnow() + timedelta(days=30)))
+    db.session.commit()
+    comment_id = str(uuid.uuid4())
+    draft_comments.save_comment(
+        Actor.of_user(users["delegate"]), comment_id,
+        draft_comments.CommentFields(consultation.id, 1, None, CommentKind.SUBSTANTIVE,
+                                     "Góp ý riêng của đại biểu"))
+    db.session.commit()
+
     polls = {}
     for state in ("draft", "open", "closed", "published"):
         poll = voting.create_poll(staff, meeting.id, {"motion": f"Biểu quyết ({state})",
@@ -148,7 +161,8 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         "device_id": spare_device_id, "tablet_device_id": tablet_id,
         "projector_device_id": projector_id, "user_id": users["delegate"].id,
         "delegate_participant_id": delegate.id, "chair_participant_id": chair.id,
-        "holder_participant_id": holder.id, "confidential_document_id": secret.id,
+        "holder_participant_id": holder.id, "consultation_id": consultation.id,
+        "comment_id": comment_id, "confidential_document_id": secret.id,
         **{f"poll_{state}": poll_id for state, poll_id in polls.items()},
     }
     return world

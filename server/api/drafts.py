@@ -1,0 +1,203 @@
+"""REST endpoints: drafts open for comment, delegates' comments, the compiled report."""
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from flask import Response, current_app, jsonify
+from pydantic import BaseModel, ConfigDict
+
+from server.api.blueprint import bp
+from server.api.spec import endpoint
+from server.auth import current_actor
+from server.errors import NotAuthenticated
+from server.extensions import db
+from server.schemas.drafts import (
+    CommentIn, ConsultationIn, ConsultationUpdate, MergeIn, PublishIn, ResponseIn,
+)
+from server.services.drafts import (
+    comments, compilation, consultations, report, report_pdf, report_sheet,
+)
+
+OFFICE = "the drafting office: the meeting's secretaries, secretary and admin accounts"
+STAFF = "the meeting's staff: admins, secretaries and its chair"
+SEERS = "the meeting's staff, and the participants asked to comment (the audience)"
+COMMENTERS = ("a participant in the consultation's audience who may read the document "
+              "(paired tablet or logged-in user); only your own comments")
+
+
+class ConsultationOut(BaseModel):
+    id: int
+    meeting_id: int
+    document_id: int
+    agenda_item_id: int | None
+    version_id: int
+    version_number: int
+    page_count: int
+    title: str
+    audience: str
+    members: list[int]
+    deadline: str
+    opened_at: str
+    open: bool
+    can_comment: bool
+
+
+class CommentOut(BaseModel):
+    id: str
+    consultation_id: int
+    participant_id: int
+    author: str | None
+    page_number: int
+    region: list[float] | None
+    quote: str
+    kind: str
+    text: str
+    published: bool
+    merged_into_id: str | None
+    response: str | None
+    response_text: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lang: Literal["vi", "en"] = "vi"
+
+
+def _actor():
+    actor = current_actor()
+    if actor is None:
+        raise NotAuthenticated("Log in first, or send the tablet's device token.")
+    return actor
+
+
+def _consultation(consultation, seen=None) -> dict:
+    return ConsultationOut.model_validate(consultations.payload(consultation, seen)).model_dump()
+
+
+def _comment(comment, staff: bool) -> dict:
+    # A delegate sees the names on published comments; the office sees every author.
+    body = comments.payload(comment, author=comments.author_name(comment), staff=staff)
+    return CommentOut.model_validate(body).model_dump()
+
+
+@bp.get("/meetings/<int:meeting_id>/consultations")
+@endpoint("The meeting's drafts open for comment that you may see", tag="drafts",
+          response=list[ConsultationOut], errors=(404,), auth=SEERS)
+def list_consultations(meeting_id: int):
+    found = consultations.visible(_actor(), meeting_id)
+    body = [_consultation(seen.consultation, seen) for seen in found]
+    db.session.rollback()
+    return jsonify(body)
+
+
+@bp.post("/documents/<int:document_id>/consultations")
+@endpoint("Open a version of the document for comments, with a deadline and an audience",
+          tag="drafts", body=ConsultationIn, response=ConsultationOut, status=201,
+          errors=(404, 409, 422), auth=OFFICE)
+def open_consultation(document_id: int, body: ConsultationIn):
+    consultation = consultations.open_consultation(_actor(), document_id, body)
+    db.session.commit()
+    return jsonify(_consultation(consultation)), 201
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@endpoint("A draft open for comment", tag="drafts", response=ConsultationOut, errors=(404,),
+          auth=SEERS)
+def get_consultation(consultation_id: int):
+    seen = consultations.seen_by(_actor(), consultation_id)
+    body = _consultation(seen.consultation, seen)
+    db.session.rollback()
+    return jsonify(body)
+
+
+@bp.patch("/consultations/<int:consultation_id>")
+@endpoint("Move the deadline; one in the past closes the consultation now", tag="drafts",
+          body=ConsultationUpdate, response=ConsultationOut, errors=(404,), auth=OFFICE)
+def update_consultation(consultation_id: int, body: ConsultationUpdate):
+    consultation = consultations.update_consultation(_actor(), consultation_id, body.deadline)
+    db.session.commit()
+    return jsonify(_consultation(consultation))
+
+
+@bp.get("/consultations/<int:consultation_id>/comments")
+@endpoint("Comments, by page: the office sees all; a delegate their own and the published ones",
+          tag="drafts", response=list[CommentOut], errors=(404,), auth=SEERS)
+def list_comments(consultation_id: int):
+    seen, found = comments.list_comments(_actor(), consultation_id)
+    body = [_comment(c, seen.staff) for c in found]
+    db.session.rollback()
+    return jsonify(body)
+
+
+@bp.put("/comments/<uuid:comment_id>")
+@endpoint("Save a comment under the id the client chose; sending it again changes nothing. "
+          "After the deadline: 409 consultation_closed", tag="drafts", body=CommentIn,
+          response=CommentOut, errors=(403, 404, 409), auth=COMMENTERS)
+def save_comment(comment_id: uuid.UUID, body: CommentIn):
+    fields = comments.CommentFields(body.consultation_id, body.page_number, body.region,
+                                    body.kind, body.text)
+    comment = comments.save_comment(_actor(), str(comment_id), fields)
+    db.session.commit()
+    return jsonify(_comment(comment, staff=False))
+
+
+@bp.post("/comments/<uuid:comment_id>/publish")
+@endpoint("Publish a comment to the draft's audience, or take it back", tag="drafts",
+          body=PublishIn, response=CommentOut, errors=(404,), auth=OFFICE)
+def publish_comment(comment_id: uuid.UUID, body: PublishIn):
+    comment = compilation.set_published(_actor(), str(comment_id), body.published)
+    db.session.commit()
+    return jsonify(_comment(comment, staff=True))
+
+
+@bp.post("/comments/<uuid:comment_id>/merge")
+@endpoint("Merge a duplicate into another comment of the same draft (null: separate it)",
+          tag="drafts", body=MergeIn, response=CommentOut, errors=(404, 422), auth=OFFICE)
+def merge_comment(comment_id: uuid.UUID, body: MergeIn):
+    comment = compilation.merge(_actor(), str(comment_id), body.into)
+    db.session.commit()
+    return jsonify(_comment(comment, staff=True))
+
+
+@bp.post("/comments/<uuid:comment_id>/response")
+@endpoint("Record the office's answer: accepted, explained or not accepted, with its text",
+          tag="drafts", body=ResponseIn, response=CommentOut, errors=(404, 422), auth=OFFICE)
+def respond_to_comment(comment_id: uuid.UUID, body: ResponseIn):
+    comment = compilation.respond(_actor(), str(comment_id), body.response, body.text)
+    db.session.commit()
+    return jsonify(_comment(comment, staff=True))
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.get("/consultations/<int:consultation_id>/report.pdf")
+@endpoint("The compiled comment report as PDF (Vietnamese administrative layout)",
+          tag="drafts", query=ReportQuery, response_content_type="application/pdf",
+          errors=(404,), auth=STAFF)
+def report_pdf_file(consultation_id: int, query: ReportQuery):
+    built = report.compile_report(_actor(), consultation_id, query.lang)
+    data = report_pdf.render_report(built, zone=current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    db.session.rollback()
+    return _download(data, "application/pdf", f"gop-y-{consultation_id}.pdf")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/consultations/<int:consultation_id>/report.xlsx")
+@endpoint("The compiled comment report as a spreadsheet; cells that would be formulas are "
+          "written as text", tag="drafts", query=ReportQuery, response_content_type=XLSX,
+          errors=(404,), auth=STAFF)
+def report_xlsx_file(consultation_id: int, query: ReportQuery):
+    built = report.compile_report(_actor(), consultation_id, query.lang)
+    data = report_sheet.render_sheet(built, zone=current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    db.session.rollback()
+    return _download(data, XLSX, f"gop-y-{consultation_id}.xlsx")
