@@ -1,0 +1,74 @@
+"""Drafts over REST: a delegate comments, the office answers, the exports download."""
+from __future__ import annotations
+
+import io
+import uuid
+
+import pymupdf
+from openpyxl import load_workbook
+
+from server.models import User
+from server.extensions import db
+from tests.services.drafts.conftest import draft  # noqa: F401  (the fixture)
+
+LATER = "2099-01-01T08:00:00+07:00"
+
+
+def login(client, actor):
+    user = db.session.get(User, actor.user.id)
+    client.post("/api/v1/auth/logout")
+    answer = client.post("/api/v1/auth/login", json={"username": user.username,
+                                                      "password": "correct horse battery staple"})
+    assert answer.status_code == 200
+
+
+def test_comment_answer_and_download(client, draft):  # noqa: F811
+    login(client, draft.secretary)
+    opened = client.post(f"/api/v1/documents/{draft.document.id}/consultations",
+                         json={"deadline": LATER, "title": "Nghị quyết đầu tư công 2027"})
+    assert opened.status_code == 201, opened.get_json()
+    cid = opened.get_json()["id"]
+    assert opened.get_json()["open"] is True
+
+    login(client, draft.alice)
+    listed = client.get(f"/api/v1/meetings/{draft.meeting.id}/consultations").get_json()
+    assert [c["id"] for c in listed] == [cid] and listed[0]["can_comment"]
+    comment_id = str(uuid.uuid4())
+    body = {"consultation_id": cid, "page_number": 1, "region": [0.05, 0.1, 0.95, 0.16],
+            "kind": "substantive", "text": "=Giảm vốn xuống 1.000 tỷ đồng"}
+    saved = client.put(f"/api/v1/comments/{comment_id}", json=body)
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["quote"] == "Điều 1. Phê duyệt kế hoạch đầu tư công năm 2027"
+    assert saved.get_json()["response"] is None
+    bad = client.put(f"/api/v1/comments/{uuid.uuid4()}", json={**body, "region": [0.9, 0.1, 0.1, 0.2]})
+    assert bad.status_code == 422
+
+    login(client, draft.bao)
+    assert client.get(f"/api/v1/consultations/{cid}/comments").get_json() == []
+    assert client.post(f"/api/v1/comments/{comment_id}/response",
+                       json={"response": "accepted"}).status_code == 403
+
+    login(client, draft.secretary)
+    answered = client.post(f"/api/v1/comments/{comment_id}/response",
+                           json={"response": "explained", "text": "Giữ nguyên theo Luật."})
+    assert answered.status_code == 200 and answered.get_json()["response"] == "explained"
+    pdf = client.get(f"/api/v1/consultations/{cid}/report.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    with pymupdf.open("pdf", pdf.data) as document:
+        text = " ".join("".join(p.get_text() for p in document).split())
+    assert "=Giảm vốn xuống 1.000 tỷ đồng" in text and "Giữ nguyên theo Luật." in text
+    sheet = client.get(f"/api/v1/consultations/{cid}/report.xlsx?lang=en")
+    assert sheet.status_code == 200
+    values = [c.value for row in load_workbook(io.BytesIO(sheet.data)).active.iter_rows()
+              for c in row]
+    assert "'=Giảm vốn xuống 1.000 tỷ đồng" in values and "Explained" in values
+
+    closed = client.patch(f"/api/v1/consultations/{cid}", json={"deadline": "2020-01-01T00:00:00Z"})
+    assert closed.status_code == 200 and closed.get_json()["open"] is False
+    login(client, draft.alice)
+    late = client.put(f"/api/v1/comments/{comment_id}", json={**body, "text": "Sửa muộn"})
+    assert late.status_code == 409
+    assert late.get_json()["error"]["code"] == "consultation_closed"
+    mine = client.get(f"/api/v1/consultations/{cid}/comments").get_json()
+    # Not published: the office's answer stays with the office.
+    assert mine[0]["text"] == "=Giảm vốn xuống 1.000 tỷ đồng" and mine[0]["response"] is None
