@@ -6,9 +6,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from server.web import (
-        accounts, archive, control, documents, home, meetings, minutes, tablet, vendor,
+        accounts, archive, comments, control, documents, drafts, home, meetings, minutes, tablet,
+        vendor,
     )
 
-    for module in (accounts, archive, control, documents, home, meetings, minutes, tablet,
-                   vendor):
+    for module in (accounts, archive, comments, control, documents, drafts, home, meetings,
+                   minutes, tablet, vendor):
         app.register_blueprint(module.bp)
