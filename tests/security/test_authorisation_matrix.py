@@ -54,6 +54,7 @@ LEVELS: dict[str, set[str]] = {
     # The seeded draft is open to the members (chair, delegates): staff see it, the observer not.
     "consulted": {"admin", "secretary", "chair", "delegate", "tablet"},
     "commenter": {"chair", "delegate", "tablet"},  # staff accounts are not in the audience
+    "web_commenter": {"chair", "delegate"},  # the same on the web pages (accounts only)
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 

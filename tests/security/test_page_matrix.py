@@ -67,6 +67,18 @@ PAGE_RULES: dict[str, tuple] = {
     "GET minutes.page": (P.STAFF_VIEW, None),
     "GET minutes.pdf": (P.STAFF_VIEW, None),
     "POST minutes.act": (P.PREPARE, {"action": "draft"}),
+    "GET drafts.index": (P.STAFF_VIEW, None),
+    "POST drafts.open_draft": (P.PREPARE, {"document_id": "1", "deadline": "2099-01-01T08:00",
+                                           "audience": "delegates"}),
+    "GET drafts.compile_page": (P.STAFF_VIEW, None),
+    "POST drafts.deadline": (P.PREPARE, {"deadline": "2099-01-01T08:00"}),
+    "POST drafts.respond": (P.PREPARE, {"response": "accepted"}),
+    "POST drafts.merge": (P.PREPARE, {"into": ""}),
+    "POST drafts.publish": (P.PREPARE, {"published": "1"}),
+    "GET comments.index": ("user", None),
+    "GET comments.page": ("web_commenter", None),
+    "POST comments.submit": ("web_commenter", {"comment_id": "6f1c2a9e-0000-4000-8000-000000000001",
+                                               "page_number": "1", "kind": "agree"}),
 }
 
 
