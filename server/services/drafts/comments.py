@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pymupdf
 from sqlalchemy import func, or_, select
 
+from flask_babel import gettext as _
+
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import (
@@ -84,12 +86,12 @@ def quote_of(version: DocumentVersion, page_number: int, region) -> str:
 
 def _writable(seen: consultations.Seen) -> Participant:
     if seen.participant is None:
-        raise Forbidden("You are not among those asked to comment on this draft.",
+        raise Forbidden(_("You are not among those asked to comment on this draft."),
                         code="not_in_audience")
     if seen.meeting.status == MeetingStatus.SEALED:
-        raise Conflict("The meeting is sealed: comments can no longer change.", code="sealed")
+        raise Conflict(_("The meeting is sealed: comments can no longer change."), code="sealed")
     if not consultations.is_open(seen.consultation):
-        raise Conflict("The deadline for comments has passed.", code="consultation_closed")
+        raise Conflict(_("The deadline for comments has passed."), code="consultation_closed")
     return seen.participant
 
 
@@ -123,7 +125,7 @@ def save_comment(actor: Actor | None, comment_id: str, fields: CommentFields) ->
             DraftComment.consultation_id == fields.consultation_id,
             DraftComment.participant_id == participant.id))
         if count >= MAX_PER_PARTICIPANT:
-            raise Conflict("Too many comments on this draft.", code="too_many_comments")
+            raise Conflict(_("Too many comments on this draft."), code="too_many_comments")
         existing = DraftComment(id=comment_id, consultation_id=fields.consultation_id,
                                 participant_id=participant.id, created_at=utcnow())
         db.session.add(existing)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
 from server.errors import InvalidInput, NotFound
 from server.extensions import db
 from server.models import CommentResponse, Consultation, DraftComment, utcnow
@@ -55,12 +57,12 @@ def merge(actor: Actor | None, comment_id: str, into_id: str | None) -> DraftCom
     if into_id is not None:
         target = db.session.get(DraftComment, into_id)
         if target is None or target.consultation_id != comment.consultation_id:
-            raise InvalidInput("Merge into a comment of the same draft.",
+            raise InvalidInput(_("Merge into a comment of the same draft."),
                                fields={"into": "not a comment of this draft"})
         if target.merged_into_id is not None:
             target = db.session.get(DraftComment, target.merged_into_id)
         if target.id == comment.id:
-            raise InvalidInput("A comment cannot be merged into itself.",
+            raise InvalidInput(_("A comment cannot be merged into itself."),
                                fields={"into": "the same comment"})
     new_parent = target.id if target else None
     if comment.merged_into_id == new_parent:
@@ -81,7 +83,7 @@ def respond(actor: Actor | None, comment_id: str, response: CommentResponse, tex
     """Record the office's answer (accepted / explained / not accepted, with its text)."""
     comment, consultation = _office(actor, comment_id)
     if comment.merged_into_id is not None:
-        raise InvalidInput("Answer the comment this one was merged into.",
+        raise InvalidInput(_("Answer the comment this one was merged into."),
                            fields={"comment": "merged into another comment"})
     if comment.response == response and comment.response_text == text:
         return comment

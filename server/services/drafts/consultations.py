@@ -15,6 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
 from server.errors import Conflict, InvalidInput, NotFound
 from server.extensions import db
 from server.models import (
@@ -98,11 +100,11 @@ def open_consultation(actor: Actor | None, document_id: int, fields: Consultatio
         raise InvalidInput("The document has no such version.",
                            fields={"version_number": "unknown version"})
     if fields.deadline <= utcnow():
-        raise InvalidInput("The deadline must be in the future.",
-                           fields={"deadline": "must be in the future"})
+        raise InvalidInput(_("The deadline must be in the future."),
+                           fields={"deadline": _("The deadline must be in the future.")})
     taken = db.session.scalar(select(Consultation.id).where(Consultation.version_id == version.id))
     if taken is not None:
-        raise Conflict("This version is already open for comments.", code="already_open")
+        raise Conflict(_("This version is already open for comments."), code="already_open")
     members = sorted(set(fields.members)) if fields.audience == ConsultationAudience.NAMED else []
     known = set(db.session.scalars(select(Participant.id).where(
         Participant.meeting_id == meeting.id, Participant.id.in_(members))))
