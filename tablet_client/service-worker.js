@@ -1,7 +1,7 @@
 // The tablet's service worker: keeps the app itself (HTML, scripts, styles, socket.io client)
 // so it starts without the server. Page images are cached by the app (js/pages.js) in
 // Cache Storage; API calls and the socket always go to the network.
-const VERSION = "hemicycle-tablet-v1";
+const VERSION = "hemicycle-tablet-v2";
 const SHELL = [
   "/tablet/",
   "/tablet/css/tablet.css",
@@ -11,6 +11,7 @@ const SHELL = [
   "/tablet/js/api.js",
   "/tablet/js/annotations.js",
   "/tablet/js/db.js",
+  "/tablet/js/drafts.js",
   "/tablet/js/gestures.js",
   "/tablet/js/i18n.js",
   "/tablet/js/ink.js",

@@ -2,7 +2,8 @@
 // reloads and offline spells (replayed in order; the server is idempotent by UUID).
 import { ApiError, api } from "./api.js";
 import * as db from "./db.js";
-import { el } from "./ui.js";
+import { t } from "./i18n.js";
+import { el, toast } from "./ui.js";
 
 let app = null;
 let pending = 0;
@@ -65,6 +66,13 @@ export async function erase(annotation) {
   flush();
 }
 
+/** Queue another change for the server (a draft comment: drafts.js), then send. */
+export async function queue(entry) {
+  await db.outboxAdd(entry);
+  await refreshPending();
+  flush();
+}
+
 /** Send the queue, oldest first; stops at the first network failure (retried on reconnect). */
 export function flush() {
   if (flushing) return flushing;
@@ -73,10 +81,15 @@ export function flush() {
       for (const entry of await db.outboxAll()) {
         try {
           if (entry.op === "put") await api(`/annotations/${entry.id}`, { method: "PUT", body: entry.body });
-          else await api(`/annotations/${entry.id}`, { method: "DELETE" });
+          else if (entry.op === "comment") {
+            await api(`/comments/${entry.id}`, { method: "PUT", body: entry.body });
+            toast(t("comment_sent"));
+          } else await api(`/annotations/${entry.id}`, { method: "DELETE" });
         } catch (err) {
           if (err instanceof ApiError && (err.offline || err.status === 401 || err.status >= 500 || err.status === 429)) break;
-          console.warn("annotation refused by the server; dropped", entry, err);
+          // A comment made offline may reach the server after the deadline: say so.
+          if (entry.op === "comment") toast(t("comment_refused", { message: err.message }));
+          console.warn("change refused by the server; dropped", entry, err);
         }
         await db.outboxDelete(entry.seq);
         await refreshPending();

@@ -3,6 +3,7 @@ import { createLive } from "/static/js/lib/live.js";
 import { ApiError, api, setToken, whenUnauthorized } from "./api.js";
 import * as annotations from "./annotations.js";
 import { clearAll, kvGet, kvSet } from "./db.js";
+import * as drafts from "./drafts.js";
 import { onLangChange, t, toggleLang } from "./i18n.js";
 import { saveForOffline, wipeAll, wipeConfidential } from "./pages.js";
 import * as store from "./store.js";
@@ -171,6 +172,9 @@ function onEvent(payload, message) {
     });
   }
   if (type === "annotation.saved" || type === "annotation.removed") annotations.received(type, payload);
+  if (type === "draft.opened" || type === "draft.changed") {
+    drafts.load(store.state.pairing.meeting_id).then(() => store.changed("drafts"));
+  }
   if (type === "agenda.changed" || type === "participants.changed") app.live.resync({ snapshot: true });
   if (type === "meeting.sealed") app.wipe("sealed");
   // device.wipe goes to the delegate's connections: only the tablet it names obeys.

@@ -2,6 +2,7 @@
 // following the presenter (or reading freely and rejoining with one tap), and annotations.
 import * as annotations from "../annotations.js";
 import { ApiError, uuid4 } from "../api.js";
+import * as drafts from "../drafts.js";
 import { readingGestures } from "../gestures.js";
 import { t } from "../i18n.js";
 import { TOOLS, drawAll, hits, relative, simplify } from "../ink.js";
@@ -36,7 +37,10 @@ export function render(container, app, args) {
   const img = el("img", { class: "page-img", alt: "" });
   const canvas = el("canvas", { class: "ink" });
   const pins = el("div", { class: "pins" });
-  const sheet = el("div", { class: "sheet" }, img, canvas, pins);
+  const commentBox = el("div", { class: "comment-box", hidden: true });
+  const sheet = el("div", { class: "sheet" }, img, canvas, pins, commentBox);
+  let consultation = drafts.openFor(version.id);
+  const draftBanner = el("p", { class: "draft-banner", hidden: true });
   const missing = el("p", { class: "page-missing", hidden: true }, t("page_unavailable"));
   const stage = el("div", { class: "stage tool-read" }, sheet, missing);
   const pageLabel = el("span", { class: "page-label" });
@@ -49,6 +53,8 @@ export function render(container, app, args) {
         onclick: () => setTool(name) }, t(`tool_${name}`));
       return toolButtons[name];
     }),
+    el("button", { class: "tool tool-comment", hidden: true, dataset: { tool: "comment" }, "aria-pressed": "false",
+      onclick: () => setTool("comment") }, t("tool_comment")),
     el("button", { class: "tool undo", onclick: undo }, t("undo")),
     el("button", { class: "tool redo", onclick: redo }, t("redo")),
     el("label", { class: "share" },
@@ -70,7 +76,7 @@ export function render(container, app, args) {
         pageLabel,
         el("button", { class: "tool next", "aria-label": t("next_page"), onclick: () => turn(page + 1) }, "›")),
       followBox),
-    toolbar,
+    toolbar, draftBanner,
     el("div", { class: "reader-body" }, thumbs, stage));
   container.append(section);
 
@@ -230,6 +236,42 @@ export function render(container, app, args) {
     tool = name;
     stage.className = `stage tool-${name}${ZOOMS[zoom] > 1 ? " zoomed" : ""}`;
     for (const [key, button] of Object.entries(toolButtons)) button.setAttribute("aria-pressed", String(key === name));
+    toolbar.querySelector(".tool-comment").setAttribute("aria-pressed", String(name === "comment"));
+    if (name === "comment") toast(t("comment_hint"));
+  }
+
+  // Draft comments: drag a box over the passage, then write the comment ----------------
+  function showDraft() {
+    consultation = drafts.openFor(version.id);
+    const button = toolbar.querySelector(".tool-comment");
+    button.hidden = !consultation;
+    draftBanner.hidden = !consultation;
+    if (consultation) {
+      draftBanner.textContent = t("draft_open", { deadline: new Date(consultation.deadline).toLocaleString() });
+    } else if (tool === "comment") setTool("read");
+  }
+
+  let commentStart = null;
+  function drawBox(region) {
+    const [x0, y0, x1, y1] = region;
+    Object.assign(commentBox.style, { left: `${x0 * 100}%`, top: `${y0 * 100}%`, width: `${(x1 - x0) * 100}%`, height: `${(y1 - y0) * 100}%` });
+    commentBox.hidden = false;
+  }
+  const boxOf = (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+  function finishComment(point) {
+    const start = commentStart;
+    commentStart = null;
+    if (!start || !consultation) { commentBox.hidden = true; return; }
+    let region = boxOf(start, point);
+    if (region[2] - region[0] < 0.01 || region[3] - region[1] < 0.005) region = null;
+    const onPageNow = page;
+    const target = consultation;
+    drafts.askComment(region ? t("comment_region", { page: onPageNow }) : t("page_of", { page: onPageNow, count: version.page_count }), async (fields) => {
+      commentBox.hidden = true;
+      await drafts.submit(target, onPageNow, region, fields);
+      sheet.dataset.comments = String(Number(sheet.dataset.comments || 0) + 1);
+      if (app.connection !== "online") toast(t("comment_queued"));
+    });
   }
 
   function noteClicked(a) {
@@ -244,6 +286,7 @@ export function render(container, app, args) {
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
     const point = relative(canvas, event);
+    if (tool === "comment") { commentStart = point; drawBox([...point, ...point]); return; }
     if (tool === "note") {
       askNote((text) => add(newMark("note", { points: [point], color: "#ffb300", width: 0.004, text })));
       return;
@@ -253,6 +296,7 @@ export function render(container, app, args) {
     drawing = newMark(style.kind, { points: [point], color: style.color, width: style.width, text: "" });
   });
   canvas.addEventListener("pointermove", (event) => {
+    if (tool === "comment" && commentStart) { drawBox(boxOf(commentStart, relative(canvas, event))); return; }
     if (tool === "eraser" && erased) { eraseAt(relative(canvas, event)); return; }
     if (!drawing) return;
     for (const e of event.getCoalescedEvents ? event.getCoalescedEvents() : [event]) {
@@ -268,7 +312,10 @@ export function render(container, app, args) {
     done.data.points = simplify(done.data.points);
     add(done);
   };
-  canvas.addEventListener("pointerup", finish);
+  canvas.addEventListener("pointerup", (event) => {
+    if (tool === "comment") finishComment(relative(canvas, event));
+    else finish();
+  });
   canvas.addEventListener("pointercancel", finish);
 
   function eraseAt(point) {
@@ -308,6 +355,8 @@ export function render(container, app, args) {
   if (app.follow && presentedNow) page = presentedNow.page;
   buildThumbs();
   drawFollow();
+  showDraft();
+  drafts.load(meetingId).then(() => { if (alive) showDraft(); });
   setTool("read");
   goTo(page);
   reloadMarks(false).then(() => reloadMarks(app.connection === "online"));
@@ -323,6 +372,7 @@ export function render(container, app, args) {
       }
       drawFollow();
     }
+    if (what === "drafts") showDraft();
     if (what === "wiped" && doc.confidential) app.navigate("#docs");
     if (app.state.sealed && !section.classList.contains("sealed")) {
       section.classList.add("sealed");

@@ -1,0 +1,57 @@
+// Drafts open for comment: which versions I may comment on, the comment form, and sending
+// comments through the same outbox as annotations (kept offline, replayed in order; the
+// server is idempotent by the comment's UUID).
+import { ApiError, api, uuid4 } from "./api.js";
+import * as annotations from "./annotations.js";
+import { kvGet, kvSet } from "./db.js";
+import { t } from "./i18n.js";
+import { el, modal } from "./ui.js";
+
+let consultations = [];
+const KINDS = ["substantive", "editorial", "agree", "disagree"];
+
+/** The meeting's drafts I may see, from the server when reachable, else as last known. */
+export async function load(meetingId) {
+  try {
+    consultations = await api(`/meetings/${meetingId}/consultations`);
+    kvSet("consultations", consultations).catch(() => {});
+  } catch (err) {
+    if (!(err instanceof ApiError && err.offline)) console.warn("consultations", err);
+    consultations = (await kvGet("consultations").catch(() => null)) || consultations;
+  }
+  return consultations;
+}
+
+/** The open consultation on this version that I may comment on, or null. */
+export function openFor(versionId) {
+  const now = Date.now();
+  return consultations.find((c) => c.version_id === versionId && c.can_comment
+    && Date.parse(c.deadline) > now) || null;
+}
+
+/** Ask for the comment's kind and text; ``onSave({kind, text})``. */
+export function askComment(quoteHint, onSave) {
+  const kind = el("select", { id: "comment-kind", "aria-label": t("comment_kind") },
+    KINDS.map((k) => el("option", { value: k }, t(`comment_${k}`))));
+  const text = el("textarea", { id: "comment-text", rows: "5", maxlength: "4000", "aria-label": t("comment_prompt") });
+  const problem = el("p", { class: "hint", hidden: true }, t("comment_needs_text"));
+  const layer = modal("comment-editor", el("h2", {}, t("comment_prompt")),
+    el("p", { class: "hint" }, quoteHint), kind, text, problem,
+    el("div", { class: "actions" },
+      el("button", { class: "primary big", id: "send-comment", onclick: () => {
+        const value = text.value.trim();
+        if (!value && (kind.value === "substantive" || kind.value === "editorial")) { problem.hidden = false; return; }
+        layer.close();
+        onSave({ kind: kind.value, text: value });
+      } }, t("comment_send")),
+      el("button", { class: "secondary big", onclick: () => layer.close() }, t("cancel"))));
+  text.focus();
+}
+
+/** Queue a comment for the server (sent now when online, at the next connection otherwise). */
+export async function submit(consultation, page, region, { kind, text }) {
+  const id = uuid4();
+  const body = { consultation_id: consultation.id, page_number: page, region, kind, text };
+  await annotations.queue({ op: "comment", id, body });
+  return id;
+}
