@@ -10,6 +10,8 @@ Layout inside the bag's ``data/`` directory::
     record/meeting.json, agenda.json, polls.json
     record/attendance.csv, speeches.csv, ballots.csv
     record/audit.jsonl           the meeting's stretch of the audit chain
+    drafts/index.json            each draft opened for comments, with every comment and answer
+    drafts/<id>-report.pdf|xlsx  its compiled comment report (bảng tổng hợp ý kiến)
 """
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
-    AgendaItem, Ballot, Document, Meeting, Minutes, Poll, PollKind, SpeakerRequest,
+    AgendaItem, Ballot, Consultation, Document, Meeting, Minutes, Poll, PollKind, SpeakerRequest,
     UserCertificate,
 )
 from server.services.documents import storage
+from server.services.drafts import comments as draft_comments, report, report_pdf, report_sheet
 from server.services.audit import canonical_json
 from server.services.minutes.ca import ca_certificate
 from server.services.minutes.minutes import read_blob
@@ -115,6 +118,31 @@ def _polls(meeting: Meeting, base: Path) -> None:
          ["poll_id", "kind", "voter", "choices", "weight", "receipt", "cast_at"], rows)
 
 
+def _drafts(meeting: Meeting, base: Path) -> None:
+    """Each draft's comments and answers, and its compiled report as PDF and spreadsheet."""
+    found = list(db.session.scalars(select(Consultation).where(
+        Consultation.meeting_id == meeting.id).order_by(Consultation.id)))
+    if not found:
+        return
+    (base / "drafts").mkdir(parents=True)
+    index = []
+    for consultation in found:
+        compiled = report.build(consultation, meeting)
+        stem = f"{consultation.id}-report"
+        # Dated at the sealing, so the same meeting always gives the same report.
+        (base / "drafts" / f"{stem}.pdf").write_bytes(
+            report_pdf.render_report(compiled, now=meeting.sealed_at))
+        (base / "drafts" / f"{stem}.xlsx").write_bytes(report_sheet.render_sheet(compiled))
+        index.append({
+            "id": consultation.id, "title": consultation.title,
+            "document_id": consultation.document_id, "version_id": consultation.version_id,
+            "audience": consultation.audience.value, "deadline": _iso(consultation.deadline),
+            "report_pdf": f"{stem}.pdf", "report_xlsx": f"{stem}.xlsx",
+            "comments": [draft_comments.payload(c, author=draft_comments.author_name(c), staff=True)
+                         for c in draft_comments.office_comments(consultation)]})
+    _json(base / "drafts" / "index.json", index)
+
+
 def write_record(meeting: Meeting, minutes: Minutes, signed_pdf: bytes, segment: list[dict],
                  bag_dir: Path) -> None:
     """Write every payload file of the package under ``bag_dir`` (before it becomes a bag)."""
@@ -148,5 +176,6 @@ def write_record(meeting: Meeting, minutes: Minutes, signed_pdf: bytes, segment:
            _iso(s.requested_at), _iso(s.started_at), _iso(s.ended_at), s.time_limit_seconds]
           for s in speeches])
     _polls(meeting, bag_dir)
+    _drafts(meeting, bag_dir)
     (record / "audit.jsonl").write_text(
         "".join(canonical_json(entry) + "\n" for entry in segment), encoding="utf-8")
