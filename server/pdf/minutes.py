@@ -136,13 +136,23 @@ def _speaker(speech: dict, tz: str) -> str:
     return f"<p>+ {who}{' (' + ', '.join(when) + ')' if when else ''}</p>"
 
 
+def _consultation(summary: dict | None, L: dict) -> str:
+    """"Comments: 5 (4 points; accepted 2, explained 1, not accepted 1)"."""
+    if not summary:
+        return ""
+    return (f"<br>{L['comments']}: {summary['comments']} ({summary['points']} {L['points']}; "
+            f"{L['accepted']} {summary['accepted']}, {L['explained']} {summary['explained']}, "
+            f"{L['not_accepted']} {summary['not_accepted']})")
+
+
 def _record(block: dict, lang: str, tz: str, L: dict) -> str:
     """Documents, speakers, polls of one agenda item (or of the general business)."""
     parts = []
     if block.get("documents"):
         docs = "".join(
             f"<p>+ {_e(d['title'])} ({L['version']} {d['version']}, {d.get('pages') or 0} "
-            f"{L['pages']})<br><span class='hash'>sha256 {_e(d['sha256'])}</span></p>"
+            f"{L['pages']})<br><span class='hash'>sha256 {_e(d['sha256'])}</span>"
+            f"{_consultation(d.get('consultation'), L)}</p>"
             for d in block["documents"])
         parts.append(f"<p><i>{L['documents']}:</i></p>{docs}")
     if block.get("speakers"):

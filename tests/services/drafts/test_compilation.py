@@ -111,3 +111,19 @@ def test_the_spreadsheet_gives_back_the_vietnamese_and_never_a_formula(compiled)
 ])
 def test_neutralise(value, expected):
     assert report_sheet.neutralise(value) == expected
+
+
+def test_the_drafted_minutes_say_how_the_comments_were_answered(compiled):
+    from server.pdf.minutes import render_minutes
+    from server.services.minutes.draft import draft_sections
+
+    draft, consultation, *_ = compiled
+    sections = draft_sections(draft.meeting, "Asia/Ho_Chi_Minh")
+    (document,) = [d for item in sections["items"] for d in item["documents"]]
+    assert document["consultation"] == {"title": consultation.title, "comments": 3, "points": 2,
+                                        "accepted": 1, "explained": 1, "not_accepted": 0}
+    pdf = render_minutes(sections, "", "vi", "0" * 64, draft=True).pdf
+    with pymupdf.open("pdf", pdf) as minutes:
+        text = " ".join("".join(p.get_text() for p in minutes).split())
+    assert ("Ý kiến góp ý dự thảo: 3 (2 nội dung; tiếp thu 1, giải trình 1, không tiếp thu 0)"
+            in text)
