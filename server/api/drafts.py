@@ -172,6 +172,10 @@ def respond_to_comment(comment_id: uuid.UUID, body: ResponseIn):
     return jsonify(_comment(comment, staff=True))
 
 
+def _zone() -> str:
+    return current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh")
+
+
 def _download(data: bytes, mimetype: str, name: str) -> Response:
     return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}"',
@@ -184,7 +188,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
           errors=(404,), auth=STAFF)
 def report_pdf_file(consultation_id: int, query: ReportQuery):
     built = report.compile_report(_actor(), consultation_id, query.lang)
-    data = report_pdf.render_report(built, zone=current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    data = report_pdf.render_report(built, zone=_zone())
     db.session.rollback()
     return _download(data, "application/pdf", f"gop-y-{consultation_id}.pdf")
 
@@ -198,6 +202,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           errors=(404,), auth=STAFF)
 def report_xlsx_file(consultation_id: int, query: ReportQuery):
     built = report.compile_report(_actor(), consultation_id, query.lang)
-    data = report_sheet.render_sheet(built, zone=current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    data = report_sheet.render_sheet(built, zone=_zone())
     db.session.rollback()
     return _download(data, XLSX, f"gop-y-{consultation_id}.xlsx")

@@ -97,12 +97,14 @@ def submit(meeting_id: int, consultation_id: int):
             fields.text))
         db.session.commit()
     except ValueError:
-        return page(meeting_id, consultation_id, {"form": _("Some fields are invalid.")}, values, 422)
+        return page(meeting_id, consultation_id, {"form": _("Some fields are invalid.")}, values,
+                    422)
     except (FormError, InvalidInput, Conflict) as exc:
         db.session.rollback()
         errors = form_errors(exc)
         errors.setdefault("form", _("The comment could not be saved."))
-        return page(meeting_id, consultation_id, errors, values, 409 if isinstance(exc, Conflict) else 422)
+        status = 409 if isinstance(exc, Conflict) else 422
+        return page(meeting_id, consultation_id, errors, values, status)
     flash(_("Your comment was sent to the drafting office."), "success")
     return redirect(url_for("comments.page", meeting_id=meeting_id, consultation_id=consultation_id,
                             page=fields.page_number))

@@ -142,7 +142,8 @@ def save_comment(actor: Actor | None, comment_id: str, fields: CommentFields) ->
     return existing
 
 
-def announce(comment: DraftComment, consultation: Consultation, *, was_published: bool = False) -> None:
+def announce(comment: DraftComment, consultation: Consultation, *,
+             was_published: bool = False) -> None:
     """Tell the office and the author; everyone in the audience when it is published."""
     author = author_name(comment)
     owner = f"participant:{comment.participant_id}"
@@ -162,7 +163,8 @@ def announce(comment: DraftComment, consultation: Consultation, *, was_published
                 events.publish(consultation.meeting_id, "draft.comment.withdrawn", gone, audience)
 
 
-def list_comments(actor: Actor | None, consultation_id: int) -> tuple[consultations.Seen, list[DraftComment]]:
+def list_comments(actor: Actor | None,
+                  consultation_id: int) -> tuple[consultations.Seen, list[DraftComment]]:
     """Staff: every comment. A participant: their own and the published ones. By page."""
     seen = consultations.seen_by(actor, consultation_id)
     if seen.staff:

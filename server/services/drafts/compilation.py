@@ -79,7 +79,8 @@ def merge(actor: Actor | None, comment_id: str, into_id: str | None) -> DraftCom
     return comment
 
 
-def respond(actor: Actor | None, comment_id: str, response: CommentResponse, text: str) -> DraftComment:
+def respond(actor: Actor | None, comment_id: str, response: CommentResponse,
+            text: str) -> DraftComment:
     """Record the office's answer (accepted / explained / not accepted, with its text)."""
     comment, consultation = _office(actor, comment_id)
     if comment.merged_into_id is not None:

@@ -87,7 +87,8 @@ def payload(consultation: Consultation, seen: Seen | None = None) -> dict:
     }
 
 
-def open_consultation(actor: Actor | None, document_id: int, fields: ConsultationIn) -> Consultation:
+def open_consultation(actor: Actor | None, document_id: int,
+                      fields: ConsultationIn) -> Consultation:
     """Open a version of the document for comments; one consultation per version."""
     document = db.session.get(Document, document_id)
     if document is None:
@@ -127,14 +128,16 @@ def open_consultation(actor: Actor | None, document_id: int, fields: Consultatio
     return consultation
 
 
-def update_consultation(actor: Actor | None, consultation_id: int, deadline: datetime) -> Consultation:
+def update_consultation(actor: Actor | None, consultation_id: int,
+                        deadline: datetime) -> Consultation:
     """Move the deadline; a deadline in the past closes the consultation now."""
     consultation = _get(consultation_id)
     get_meeting(consultation.meeting_id, actor, Permission.PREPARE)
     consultation.deadline = max(deadline, consultation.opened_at)
     db.session.flush()
     audit.record("draft.deadline", "consultation", consultation.id, actor=actor,
-                 meeting_id=consultation.meeting_id, payload={"deadline": iso(consultation.deadline)})
+                 meeting_id=consultation.meeting_id,
+                 payload={"deadline": iso(consultation.deadline)})
     _announce(consultation, "draft.changed")
     return consultation
 

@@ -36,7 +36,8 @@ def render_sheet(report: Report, *, zone: str = "Asia/Ho_Chi_Minh") -> bytes:
     heading = [
         [report.body.upper()],
         [L["title"]],
-        [f"{L['on_draft']} {report.title} ({report.document_title}, {L['version']} {report.version})"],
+        [f"{L['on_draft']} {report.title} "
+         f"({report.document_title}, {L['version']} {report.version})"],
         [f"{L['deadline']}: {deadline}. {L['total']}: {report.comments}."],
         [],
         [L["number"], L["page"], L["quote"], L["comment"], L["author"], L["kind"],
