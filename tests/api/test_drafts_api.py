@@ -5,6 +5,7 @@ import io
 import uuid
 
 import pymupdf
+import pytest
 from openpyxl import load_workbook
 
 from server.models import User
@@ -72,3 +73,28 @@ def test_comment_answer_and_download(client, draft):  # noqa: F811
     mine = client.get(f"/api/v1/consultations/{cid}/comments").get_json()
     # Not published: the office's answer stays with the office.
     assert mine[0]["text"] == "=Giảm vốn xuống 1.000 tỷ đồng" and mine[0]["response"] is None
+
+
+@pytest.mark.parametrize("change, status", [
+    ({"region": [0.1, 0.1, 1.5, 0.2]}, 422),
+    ({"region": [0.1, 0.1, 0.2]}, 422),
+    ({"kind": "praise"}, 422),
+    ({"kind": "substantive", "text": ""}, 422),
+    ({"text": "x" * 4001}, 422),
+    ({"page_number": 3}, 422),  # the draft has two pages
+    ({"page_number": 0}, 422),
+    ({"consultation_id": 2**31 - 1}, 404),
+    ({"extra": 1}, 422),
+])
+def test_bad_comments_are_refused_and_change_nothing(client, draft, change, status):  # noqa: F811
+    from server.models import DraftComment
+
+    login(client, draft.secretary)
+    cid = client.post(f"/api/v1/documents/{draft.document.id}/consultations",
+                      json={"deadline": LATER}).get_json()["id"]
+    login(client, draft.alice)
+    body = {"consultation_id": cid, "page_number": 1, "kind": "agree", **change}
+    answer = client.put(f"/api/v1/comments/{uuid.uuid4()}", json=body)
+    assert answer.status_code == status, answer.get_json()
+    assert answer.get_json()["error"]["code"]
+    assert db.session.query(DraftComment).count() == 0
