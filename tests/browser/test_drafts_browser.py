@@ -141,6 +141,7 @@ def test_two_delegates_comment_and_the_office_compiles_the_report(browser, live_
         page.fill(f"#response-text-{comment_id}", answer)
         page.click(f"#comment-{comment_id} form.respond button")
         page.wait_for_selector(f"#comment-{comment_id} .response[data-response={response}]")
+    page.goto(compile_url)
     screenshot(page, "drafts-compilation")
     with page.expect_download() as pdf_download:
         page.click("#report-pdf")

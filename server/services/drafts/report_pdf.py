@@ -37,6 +37,7 @@ table.head td.left {width: 250pt; padding: 0;} table.head td.right-col {width: 4
 table.rows {border-collapse: collapse; margin-top: 6pt;}
 table.rows td, table.rows th {border: 0.5pt solid black; padding: 2pt 3pt; vertical-align: top;
   font-size: 10.5pt;}
+table.rows * {font-size: 10.5pt;}
 table.rows th {font-weight: bold; text-align: center;}
 td.n {width: 28pt;} td.pg {width: 34pt;} td.q {width: 150pt;} td.c {width: 200pt;}
 td.a {width: 100pt;} td.r {width: 146pt;}
