@@ -55,3 +55,24 @@ export async function submit(consultation, page, region, { kind, text }) {
   await annotations.queue({ op: "comment", id, body });
   return id;
 }
+
+/** My comments on the draft and those the office published, in a sheet (needs the network). */
+export async function showComments(consultation) {
+  let found;
+  try {
+    found = await api(`/consultations/${consultation.id}/comments`);
+  } catch (err) {
+    found = null;
+    if (!(err instanceof ApiError && err.offline)) console.warn("comments", err);
+  }
+  const items = (found || []).map((c) => el("li", { class: "comment-item", dataset: { id: c.id } },
+    el("p", { class: "hint" }, t("page_of", { page: c.page_number, count: consultation.page_count }),
+      " · ", t(`comment_${c.kind}`), c.published && c.author ? ` · ${c.author}` : ""),
+    c.quote ? el("blockquote", { class: "quote" }, c.quote) : null,
+    c.text ? el("p", { class: "comment-text" }, c.text) : null,
+    c.response ? el("p", { class: "response" }, t(`response_${c.response}`), c.response_text ? `: ${c.response_text}` : "") : null));
+  const body = found === null ? el("p", { class: "hint" }, t("offline_action"))
+    : items.length ? el("ul", { class: "comment-list" }, items) : el("p", { class: "hint" }, t("no_comments"));
+  const layer = modal("comment-list-sheet", el("h2", {}, t("comments_title")), body,
+    el("button", { class: "secondary big", onclick: () => layer.close() }, t("close")));
+}

@@ -103,6 +103,12 @@ def test_two_delegates_comment_and_the_office_compiles_the_report(browser, live_
         synced(tablet)
         stored = eventually(comments_by_text, lambda found: OFFLINE_TEXT in found)
         assert stored[OFFLINE_TEXT].quote == "Tổng vốn: 1.250 tỷ đồng"
+        # The delegate reads back their own comments on the tablet, with the words they are about.
+        tablet.click(".tools .comments-list")
+        tablet.wait_for_selector(".comment-list-sheet .comment-item")
+        listed = tablet.inner_text(".comment-list-sheet")
+        assert TABLET_TEXT in listed and OFFLINE_TEXT in listed and "Tổng vốn: 1.250 tỷ đồng" in listed
+        tablet.click(".comment-list-sheet button")
         assert script_errors(tablet, allow_offline=True) == []
     finally:
         context.close()

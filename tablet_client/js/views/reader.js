@@ -55,6 +55,8 @@ export function render(container, app, args) {
     }),
     el("button", { class: "tool tool-comment", hidden: true, dataset: { tool: "comment" }, "aria-pressed": "false",
       onclick: () => setTool("comment") }, t("tool_comment")),
+    el("button", { class: "tool comments-list", hidden: true,
+      onclick: () => consultation && drafts.showComments(consultation) }, t("comments_button")),
     el("button", { class: "tool undo", onclick: undo }, t("undo")),
     el("button", { class: "tool redo", onclick: redo }, t("redo")),
     el("label", { class: "share" },
@@ -245,6 +247,7 @@ export function render(container, app, args) {
     consultation = drafts.openFor(version.id);
     const button = toolbar.querySelector(".tool-comment");
     button.hidden = !consultation;
+    toolbar.querySelector(".comments-list").hidden = !consultation;
     draftBanner.hidden = !consultation;
     if (consultation) {
       draftBanner.textContent = t("draft_open", { deadline: new Date(consultation.deadline).toLocaleString() });
