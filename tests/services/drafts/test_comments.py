@@ -142,3 +142,21 @@ def test_the_text_of_a_comment_stays_out_of_the_audit_chain(draft):
     comment(draft.alice, consultation, text="Nội dung góp ý bí mật 4711")
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "draft.comment")).one()
     assert "4711" not in str(entry.payload) and entry.payload["kind"] == "substantive"
+
+
+def test_a_sealed_meeting_takes_no_more_comments_nor_answers(draft):
+    from server.models import CommentResponse, MeetingStatus
+
+    consultation = open_for_comments(draft)
+    saved = comment(draft.alice, consultation)
+    draft.meeting.status = MeetingStatus.SEALED
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        comment(draft.alice, consultation, comment_id=saved.id, text="Sửa sau niêm phong")
+    assert refused.value.code == "sealed"
+    db.session.rollback()
+    with pytest.raises(Forbidden):
+        compilation.respond(draft.secretary, saved.id, CommentResponse.ACCEPTED, "")
+    db.session.rollback()
+    _seen, office = comments.list_comments(draft.secretary, consultation.id)
+    assert [c.id for c in office] == [saved.id]  # still readable for the record
