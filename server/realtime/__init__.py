@@ -13,12 +13,15 @@ def init_app(app: Flask) -> None:
     # broadcast, voting and device_commands register themselves on import
     from server.realtime import broadcast, device_commands, handlers, voting  # noqa: F401
 
+    origins = app.config.get("ALLOWED_ORIGINS")
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config.get("SOCKETIO_CHANNEL") or "hemicycle",
-        cors_allowed_origins=[],  # same origin only
+        # engine.io refuses a handshake whose Origin is not allowed; None: the request's own
+        # host only. (Never []: engine.io reads that as "do not check".)
+        cors_allowed_origins=list(origins) if origins else None,
         max_http_buffer_size=1_000_000,
     )
     # The server object is new with every init_app, so handlers are added to it each time.
