@@ -47,6 +47,7 @@ class ConnectionContext:
     meeting_id: int
     user_id: int | None = None
     session_epoch: int | None = None
+    login_id: int | None = None  # the login session its cookie carried (users only)
     device_id: int | None = None
     participant_id: int | None = None
     staff: bool = False  # holds STAFF_VIEW: receives staff-only events
@@ -70,6 +71,8 @@ class ConnectionContext:
             rooms.append(participant_room(self.participant_id))
         if self.device_id is not None:
             rooms.append(device_room(self.device_id))
+        if self.login_id is not None:
+            rooms.append(login_room(self.login_id))
         return rooms
 
 
@@ -87,6 +90,10 @@ def participant_room(participant_id: int | str) -> str:
 
 def device_room(device_id: int) -> str:
     return f"device:{device_id}"
+
+
+def login_room(login_id: int) -> str:
+    return f"login:{login_id}"
 
 
 _contexts: dict[str, ConnectionContext] = {}

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import OperationalError
 
+from server.auth import current_login_id
+
 from server.errors import (
     database_unavailable,
     Forbidden, HemicycleError, InvalidInput, NotAuthenticated, TooManyRequests,
@@ -30,6 +32,7 @@ from server.realtime import context as contexts
 from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
 from server.services import access, audit, events
+from server.services.accounts import logins
 from server.services.devices import devices
 from server.services.session import attendance
 from server.services.access import Permission
@@ -94,18 +97,22 @@ def _authenticate(auth: dict) -> ConnectionContext:
         raise InvalidInput("Say which meeting to follow: auth={\"meeting_id\": <id>}.",
                            code="meeting_required")
     user = current_user._get_current_object()
+    login_id = current_login_id()
+    if login_id is None:
+        raise NotAuthenticated("Your session has ended; log in again.")
     actor = Actor.of_user(user)
     meeting = access.get_meeting(meeting_id, actor, Permission.WATCH)
-    return _context(actor, meeting, user=user)
+    return _context(actor, meeting, user=user, login_id=login_id)
 
 
 def _context(actor: Actor, meeting: Meeting, *, user: User | None = None,
-             device: Device | None = None) -> ConnectionContext:
+             device: Device | None = None, login_id: int | None = None) -> ConnectionContext:
     granted = access.permissions(actor, meeting)
     participant = access.participant_of(actor, meeting)
     return ConnectionContext(
         sid=request.sid, kind=actor.kind, meeting_id=meeting.id,
         user_id=user.id if user else None, session_epoch=user.session_epoch if user else None,
+        login_id=login_id,
         device_id=device.id if device else None,
         participant_id=participant.id if participant else None,
         staff=Permission.STAFF_VIEW in granted,
@@ -135,7 +142,8 @@ def error_ack(error: HemicycleError) -> dict:
 
 
 def _actor(context: ConnectionContext) -> tuple[Actor, Meeting | None]:
-    """The sender, reloaded for every event: a revoked token or a logged-out user stops at once.
+    """The sender, reloaded for every event: a revoked token, or a user whose login has
+    ended (logout, new password, account disabled), stops at once.
 
     A device is read in one statement with its participant and its meeting (every
     command checks the sender's rights in the meeting). The caller holds the meeting
@@ -151,7 +159,8 @@ def _actor(context: ConnectionContext) -> tuple[Actor, Meeting | None]:
         ).first()
         device, meeting = row if row is not None else (None, None)
         return paired_device(device), meeting
-    return logged_in_user(db.session.get(User, context.user_id), context.session_epoch), None
+    return logged_in_user(logins.live_user(context.login_id, context.user_id),
+                          context.session_epoch), None
 
 
 def hang_up(context: ConnectionContext, reason: HemicycleError, delay: float = 0.2) -> None:
@@ -213,6 +222,9 @@ def _run(spec, context: ConnectionContext, args: tuple) -> dict:
         raise InvalidInput("This connection follows another meeting.", code="wrong_meeting",
                            fields={"meeting_id": "not the meeting of this connection"})
     if spec.batched:  # it checks its sender (revoked, logged out) in its batch
+        if context.user_id is not None:  # and the login, which the batch does not know
+            _actor(context)
+            db.session.rollback()  # end the read transaction: the batch has its own
         return {"ok": True, **spec.run(None, context, data)}
     actor, _meeting = _actor(context)  # _meeting: held for the command (see _actor)
     try:

@@ -23,6 +23,7 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, N
 from server.extensions import db
 from server.models import LoginFailure, Role, User, utcnow
 from server.services import access, audit
+from server.services.accounts import logins
 from server.services.actors import Actor
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -279,7 +280,8 @@ def update_user(actor: Actor | None, user_id: int, changes: UserChanges) -> User
                                fields={"current_password": "wrong"})
         set_password(user, changes.password)
     if changes.active is False:
-        user.session_epoch += 1  # log the person out everywhere
+        user.session_epoch += 1  # log the person out everywhere, sockets included
+        logins.end_all(user.id)
     audit.record("user.update", "user", user.id, actor=actor,
                  payload={"fields": sorted(fields - {"password", "current_password"}),
                           "password_changed": "password" in fields})
@@ -287,9 +289,10 @@ def update_user(actor: Actor | None, user_id: int, changes: UserChanges) -> User
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password and end every session that used the old one."""
+    """Store a new password and end every login (and socket) that used the old one."""
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    logins.end_all(user.id)
 
 
 def deactivate_user(actor: Actor | None, user_id: int) -> User:
