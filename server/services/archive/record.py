@@ -13,7 +13,6 @@ Layout inside the bag's ``data/`` directory::
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -25,6 +24,7 @@ from server.models import (
     AgendaItem, Ballot, Document, Meeting, Minutes, Poll, PollKind, SpeakerRequest,
     UserCertificate,
 )
+from server.services import spreadsheet
 from server.services.documents import storage
 from server.services.audit import canonical_json
 from server.services.minutes.ca import ca_certificate
@@ -40,7 +40,7 @@ def _json(path: Path, value) -> None:
 
 def _csv(path: Path, header: list[str], rows: list[list]) -> None:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = spreadsheet.writer(buffer, lineterminator="\n")  # no cell runs as a formula
     writer.writerow(header)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     path.parent.mkdir(parents=True, exist_ok=True)
