@@ -54,9 +54,13 @@ def register(sio) -> None:
 def on_connect(auth=None):
     try:
         context = _authenticate(auth if isinstance(auth, dict) else {})
+        try:
+            contexts.register(context)
+        except contexts.TooManyConnections:
+            raise TooManyRequests("This device or account has too many connections open; "
+                                  "close one first.", code="too_many_connections") from None
         for room in context.rooms():
             join_room(room)
-        contexts.register(context)
         if context.kind == "device":
             device = db.session.get(Device, context.device_id)
             came_online = attendance.tablet_connected(device)
@@ -182,18 +186,21 @@ def on_event(event, *args):
         return error_ack(NotAuthenticated("This connection is not authenticated."))
     if context.closing is not None:
         return error_ack(context.closing)
-    if not context.bucket.take():
-        error = TooManyRequests("Too many events; slow down.")
-        if context.bucket.refused > contexts.ABUSE_LIMIT:
-            log.warning("socket %s (%s) cut off for flooding", sid, context.kind)
-            hang_up(context, error)
-        return error_ack(error)
+    # The buckets are the sender's (device or user), shared by all its connections here.
+    sender = context.sender
+    if not sender.events.take():
+        return _throttled(context, sender.events, "Too many events; slow down.")
     spec = COMMANDS.get(event) if isinstance(event, str) else None
     if spec is None:
         return error_ack(HemicycleError(f"There is no event {str(event)[:64]!r}.",
                                         code="unknown_event"))
+    if spec.changes_state and not sender.changes.ready():
+        return _throttled(context, sender.changes, "Too many changes; slow down.")
     try:
-        return _run(spec, context, args)
+        answer = _run(spec, context, args)
+        if spec.changes_state:
+            sender.changes.spend()  # only a change that was made counts
+        return answer
     except HemicycleError as exc:
         db.session.rollback()
         if isinstance(exc, NotAuthenticated):
@@ -208,6 +215,14 @@ def on_event(event, *args):
         log.exception("socket event %s failed", event)
         return error_ack(HemicycleError("Internal error; it has been logged.",
                                         code="internal_error", status=500))
+
+
+def _throttled(context: ConnectionContext, bucket, message: str) -> dict:
+    error = TooManyRequests(message)
+    if bucket.refused > contexts.ABUSE_LIMIT:
+        log.warning("socket %s (%s) cut off for flooding", context.sid, context.kind)
+        hang_up(context, error)
+    return error_ack(error)
 
 
 def _run(spec, context: ConnectionContext, args: tuple) -> dict:
