@@ -136,7 +136,7 @@ def start_session(user: User) -> None:
     if lang:
         session["lang"] = lang
     token = new_token()
-    logins.start(user, token, request.headers.get("User-Agent", ""))
+    logins.start(user, token, request.headers.get("User-Agent", ""), request.remote_addr)
     db.session.commit()
     session[_SESSION_TOKEN] = token
     login_user(user)

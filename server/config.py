@@ -79,6 +79,8 @@ class Config:
     BABEL_DEFAULT_LOCALE: str = "vi"
     LANGUAGES: tuple[str, ...] = ("vi", "en")
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
+    # Failures per (account, address) pair; the account and address ceilings and the
+    # owner's recent addresses are in services/accounts/accounts.py (LOGIN_* overrides).
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
     extra: dict = field(default_factory=dict)

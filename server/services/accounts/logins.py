@@ -25,9 +25,9 @@ def on_ended(listener) -> None:
     _listeners.append(listener)
 
 
-def start(user: User, token: str, user_agent: str) -> LoginSession:
+def start(user: User, token: str, user_agent: str, remote_addr: str | None) -> LoginSession:
     login = LoginSession(user_id=user.id, token_sha256=token_digest(token),
-                         user_agent=user_agent[:300])
+                         user_agent=user_agent[:300], remote_addr=(remote_addr or "unknown")[:64])
     db.session.add(login)
     return login
 
