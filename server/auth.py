@@ -13,13 +13,13 @@ from flask import Flask, g, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select, update
 
 from server.errors import HemicycleError, NotAuthenticated, wants_json
 from server.extensions import csrf, db, login_manager
-from server.models import Device, LoginSession, User, utcnow
+from server.models import Device, LoginSession, User
+from server.services.accounts import logins
 from server.services.actors import Actor
-from server.services.tokens import device_for_token, new_token, token_digest
+from server.services.tokens import device_for_token, new_token
 
 T = TypeVar("T")
 
@@ -136,8 +136,7 @@ def start_session(user: User) -> None:
     if lang:
         session["lang"] = lang
     token = new_token()
-    db.session.add(LoginSession(user_id=user.id, token_sha256=token_digest(token),
-                                user_agent=request.headers.get("User-Agent", "")[:300]))
+    logins.start(user, token, request.headers.get("User-Agent", ""), request.remote_addr)
     db.session.commit()
     session[_SESSION_TOKEN] = token
     login_user(user)
@@ -157,19 +156,17 @@ _SESSION_TOKEN = "login_token"
 
 
 def _live_login_session(user_id: int) -> LoginSession | None:
-    token = session.get(_SESSION_TOKEN)
-    if not isinstance(token, str) or len(token) > 200:
+    return logins.live(session.get(_SESSION_TOKEN), user_id)
+
+
+def current_login_id() -> int | None:
+    """The id of the live login this request's cookie carries (sockets remember it)."""
+    if not current_user.is_authenticated:
         return None
-    return db.session.scalar(select(LoginSession).where(
-        LoginSession.token_sha256 == token_digest(token), LoginSession.user_id == user_id,
-        LoginSession.ended_at.is_(None)))
+    login = _live_login_session(current_user.id)
+    return login.id if login is not None else None
 
 
 def _end_login_session() -> None:
-    token = session.get(_SESSION_TOKEN)
-    if isinstance(token, str) and len(token) <= 200:
-        db.session.execute(update(LoginSession)
-                           .where(LoginSession.token_sha256 == token_digest(token),
-                                  LoginSession.ended_at.is_(None))
-                           .values(ended_at=utcnow()))
-        db.session.commit()
+    logins.end(session.get(_SESSION_TOKEN))
+    db.session.commit()

@@ -37,6 +37,22 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def allowed_origins(value: str | None) -> tuple[str, ...] | None:
+    """``HEMICYCLE_ALLOWED_ORIGINS``: comma-separated origins, or unset for the request's own.
+
+    ``*`` is refused: it would let any page on the hall network drive a logged-in
+    secretary's socket (cross-site WebSocket hijacking).
+    """
+    if value is None:
+        return None
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for origin in origins:
+        if origin == "*" or "://" not in origin:
+            raise ValueError("HEMICYCLE_ALLOWED_ORIGINS lists origins such as "
+                             f"https://hall.example.org, not {origin!r}")
+    return origins or None
+
+
 @dataclass
 class Config:
     DATA_DIR: Path = Path("data")
@@ -45,6 +61,10 @@ class Config:
     REDIS_URL: str | None = None
     # Redis channel of the Socket.IO message queue: workers of one deployment share it.
     SOCKETIO_CHANNEL: str = "hemicycle"
+    # Origins (scheme://host[:port]) whose pages may open a Socket.IO connection. None: only
+    # the request's own host (engine.io's same-origin check), which is what a deployment
+    # behind one name needs; list every name when the server is reached under several.
+    ALLOWED_ORIGINS: tuple[str, ...] | None = None
     # Seconds between reminders of each meeting's revision to connected clients.
     HEARTBEAT_SECONDS: float = 10.0
     ASYNC_MODE: str = "eventlet"
@@ -59,6 +79,8 @@ class Config:
     BABEL_DEFAULT_LOCALE: str = "vi"
     LANGUAGES: tuple[str, ...] = ("vi", "en")
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
+    # Failures per (account, address) pair; the account and address ceilings and the
+    # owner's recent addresses are in services/accounts/accounts.py (LOGIN_* overrides).
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
     extra: dict = field(default_factory=dict)
@@ -70,6 +92,7 @@ class Config:
         config.DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{data_dir / 'hemicycle.db'}"
         config.REDIS_URL = _env("REDIS_URL")
         config.SOCKETIO_CHANNEL = _env("SOCKETIO_CHANNEL", "hemicycle")
+        config.ALLOWED_ORIGINS = allowed_origins(_env("ALLOWED_ORIGINS"))
         config.HEARTBEAT_SECONDS = float(_env("HEARTBEAT_SECONDS", "10"))
         config.ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
         if config.ASYNC_MODE not in ASYNC_MODES:

@@ -143,7 +143,8 @@ def _card(page, box: pymupdf.Rect, card: PairingCard, meeting_title: str, labels
          fonts.text(labels.scan), regular, 8)
     _fit(page, pymupdf.Rect(right.x0, right.y0 + 32, right.x1, right.y0 + 44),
          fonts.text(labels.pin), regular, 9, GREY)
-    pin = f"{card.pin[:3]} {card.pin[3:]}"
+    number, _, digits = card.pin.rpartition("-")  # "27-482913" is printed "27-482 913"
+    pin = f"{number}-{digits[:3]} {digits[3:]}" if number else card.pin
     _fit(page, pymupdf.Rect(right.x0, right.y0 + 44, right.x1, right.y0 + 78), pin, bold, 22)
     _fit(page, pymupdf.Rect(right.x0, right.y0 + 78, right.x1, right.y0 + 100),
          fonts.text(f"{labels.expires} {when}"), regular, 8, GREY)

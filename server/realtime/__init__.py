@@ -10,15 +10,21 @@ from server.extensions import socketio
 
 
 def init_app(app: Flask) -> None:
-    # broadcast, voting and device_commands register themselves on import
-    from server.realtime import broadcast, device_commands, handlers, voting  # noqa: F401
+    # broadcast, cutoff, voting and device_commands register themselves on import
+    from server.realtime import broadcast, cutoff, device_commands, handlers, voting  # noqa: F401
 
+    origins = app.config.get("ALLOWED_ORIGINS")
+    redis_url = app.config.get("REDIS_URL")
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
-        channel=app.config.get("SOCKETIO_CHANNEL") or "hemicycle",
-        cors_allowed_origins=[],  # same origin only
+        # Given every time (None: in-process), as options stay from one init_app to the next.
+        # The queue's manager also closes the sockets of ended logins on every worker.
+        client_manager=cutoff.queue_manager(
+            redis_url, app.config.get("SOCKETIO_CHANNEL") or "hemicycle") if redis_url else None,
+        # engine.io refuses a handshake whose Origin is not allowed; None: the request's own
+        # host only. (Never []: engine.io reads that as "do not check".)
+        cors_allowed_origins=list(origins) if origins else None,
         max_http_buffer_size=1_000_000,
     )
     # The server object is new with every init_app, so handlers are added to it each time.

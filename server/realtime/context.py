@@ -2,6 +2,11 @@
 
 A connection serves one meeting. Its context is kept in this process only
 (each worker knows its own sockets) and is small: a tablet costs a few hundred bytes.
+
+Limits are per **sender** (a device token, or a user account), shared by all of the
+sender's connections on this worker, so opening more sockets buys nothing: at most
+``MAX_CONNECTIONS`` of them at once, one token bucket for every event, and a slower one
+for the changes they make.
 """
 from __future__ import annotations
 
@@ -9,11 +14,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-# Token bucket: a burst of BURST events, then RATE per second. A connection
-# that keeps sending into an empty bucket is cut off after ABUSE_LIMIT refusals.
+# Every event: a burst of BURST, then RATE per second, per sender. A sender that keeps
+# sending into an empty bucket has the connection doing it cut off after ABUSE_LIMIT refusals.
 RATE = 10.0
 BURST = 30
 ABUSE_LIMIT = 30
+# Changes that were made (a refused command changes nothing and is not counted): a tablet's
+# delegate asks for the floor or votes once in a while; staff mark a room's attendance quickly.
+CHANGES = {"device": (1.0, 10), "projector": (1.0, 10), "user": (5.0, 30)}  # (rate, burst)
+# Connections at once per sender on this worker: a tablet reconnecting after a Wi-Fi drop
+# may still have its old socket open until engine.io's ping times it out.
+MAX_CONNECTIONS = {"device": 3, "projector": 3, "user": 10}
 
 
 class TokenBucket:
@@ -27,17 +38,47 @@ class TokenBucket:
         self.refused = 0  # refusals since the bucket last had a token
         self._lock = threading.Lock()
 
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
     def take(self) -> bool:
         with self._lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
+            self._refill()
             if self.tokens >= 1:
                 self.tokens -= 1
                 self.refused = 0
                 return True
             self.refused += 1
             return False
+
+    def ready(self) -> bool:
+        """Whether a token is there, without taking it (``spend`` once the work is done)."""
+        with self._lock:
+            self._refill()
+            if self.tokens >= 1:
+                self.refused = 0
+                return True
+            self.refused += 1
+            return False
+
+    def spend(self) -> None:
+        """Take a token checked by ``ready``; concurrent work may leave a debt, repaid by time."""
+        with self._lock:
+            self._refill()
+            self.tokens -= 1
+
+
+class Sender:
+    """One device or user on this worker: its connections and the buckets they share."""
+
+    __slots__ = ("sids", "events", "changes")
+
+    def __init__(self, kind: str):
+        self.sids: list[str] = []
+        self.events = TokenBucket()
+        self.changes = TokenBucket(*CHANGES.get(kind, CHANGES["device"]))
 
 
 @dataclass
@@ -47,11 +88,18 @@ class ConnectionContext:
     meeting_id: int
     user_id: int | None = None
     session_epoch: int | None = None
+    login_id: int | None = None  # the login session its cookie carried (users only)
     device_id: int | None = None
     participant_id: int | None = None
     staff: bool = False  # holds STAFF_VIEW: receives staff-only events
     closing: Exception | None = None  # why it is being disconnected (revoked, flooding)
-    bucket: TokenBucket = field(default_factory=TokenBucket)
+    sender: Sender = field(default_factory=lambda: Sender("device"))  # set by register()
+
+    @property
+    def sender_key(self) -> tuple[str, int | None]:
+        if self.device_id is not None:
+            return self.kind, self.device_id
+        return "user", self.user_id
 
     def may_see(self, audience: str) -> bool:
         """Whether an event for ``audience`` ("all", "staff", "participant:<id>") reaches this client."""
@@ -70,6 +118,8 @@ class ConnectionContext:
             rooms.append(participant_room(self.participant_id))
         if self.device_id is not None:
             rooms.append(device_room(self.device_id))
+        if self.login_id is not None:
+            rooms.append(login_room(self.login_id))
         return rooms
 
 
@@ -89,10 +139,32 @@ def device_room(device_id: int) -> str:
     return f"device:{device_id}"
 
 
+def login_room(login_id: int) -> str:
+    return f"login:{login_id}"
+
+
 _contexts: dict[str, ConnectionContext] = {}
+_senders: dict[tuple[str, int | None], Sender] = {}
+_MAX_IDLE_SENDERS = 10_000  # kept after their last socket closes, so reconnecting keeps the debt
+
+
+class TooManyConnections(Exception):
+    """The sender already holds its ``MAX_CONNECTIONS`` on this worker."""
 
 
 def register(context: ConnectionContext) -> None:
+    """Count the connection against its sender; TooManyConnections past the limit."""
+    key = context.sender_key
+    sender = _senders.get(key)
+    if sender is None:
+        if len(_senders) > _MAX_IDLE_SENDERS:
+            for idle in [k for k, v in _senders.items() if not v.sids]:
+                del _senders[idle]
+        sender = _senders[key] = Sender(key[0])
+    if len(sender.sids) >= MAX_CONNECTIONS.get(key[0], MAX_CONNECTIONS["device"]):
+        raise TooManyConnections(key)
+    sender.sids.append(context.sid)
+    context.sender = sender
     _contexts[context.sid] = context
 
 
@@ -101,4 +173,7 @@ def get(sid: str) -> ConnectionContext | None:
 
 
 def forget(sid: str) -> ConnectionContext | None:
-    return _contexts.pop(sid, None)
+    context = _contexts.pop(sid, None)
+    if context is not None and sid in context.sender.sids:
+        context.sender.sids.remove(sid)
+    return context

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import OperationalError
 
+from server.auth import current_login_id
+
 from server.errors import (
     database_unavailable,
     Forbidden, HemicycleError, InvalidInput, NotAuthenticated, TooManyRequests,
@@ -30,6 +32,7 @@ from server.realtime import context as contexts
 from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
 from server.services import access, audit, events
+from server.services.accounts import logins
 from server.services.devices import devices
 from server.services.session import attendance
 from server.services.access import Permission
@@ -51,9 +54,13 @@ def register(sio) -> None:
 def on_connect(auth=None):
     try:
         context = _authenticate(auth if isinstance(auth, dict) else {})
+        try:
+            contexts.register(context)
+        except contexts.TooManyConnections:
+            raise TooManyRequests("This device or account has too many connections open; "
+                                  "close one first.", code="too_many_connections") from None
         for room in context.rooms():
             join_room(room)
-        contexts.register(context)
         if context.kind == "device":
             device = db.session.get(Device, context.device_id)
             came_online = attendance.tablet_connected(device)
@@ -94,18 +101,22 @@ def _authenticate(auth: dict) -> ConnectionContext:
         raise InvalidInput("Say which meeting to follow: auth={\"meeting_id\": <id>}.",
                            code="meeting_required")
     user = current_user._get_current_object()
+    login_id = current_login_id()
+    if login_id is None:
+        raise NotAuthenticated("Your session has ended; log in again.")
     actor = Actor.of_user(user)
     meeting = access.get_meeting(meeting_id, actor, Permission.WATCH)
-    return _context(actor, meeting, user=user)
+    return _context(actor, meeting, user=user, login_id=login_id)
 
 
 def _context(actor: Actor, meeting: Meeting, *, user: User | None = None,
-             device: Device | None = None) -> ConnectionContext:
+             device: Device | None = None, login_id: int | None = None) -> ConnectionContext:
     granted = access.permissions(actor, meeting)
     participant = access.participant_of(actor, meeting)
     return ConnectionContext(
         sid=request.sid, kind=actor.kind, meeting_id=meeting.id,
         user_id=user.id if user else None, session_epoch=user.session_epoch if user else None,
+        login_id=login_id,
         device_id=device.id if device else None,
         participant_id=participant.id if participant else None,
         staff=Permission.STAFF_VIEW in granted,
@@ -135,7 +146,8 @@ def error_ack(error: HemicycleError) -> dict:
 
 
 def _actor(context: ConnectionContext) -> tuple[Actor, Meeting | None]:
-    """The sender, reloaded for every event: a revoked token or a logged-out user stops at once.
+    """The sender, reloaded for every event: a revoked token, or a user whose login has
+    ended (logout, new password, account disabled), stops at once.
 
     A device is read in one statement with its participant and its meeting (every
     command checks the sender's rights in the meeting). The caller holds the meeting
@@ -151,7 +163,8 @@ def _actor(context: ConnectionContext) -> tuple[Actor, Meeting | None]:
         ).first()
         device, meeting = row if row is not None else (None, None)
         return paired_device(device), meeting
-    return logged_in_user(db.session.get(User, context.user_id), context.session_epoch), None
+    return logged_in_user(logins.live_user(context.login_id, context.user_id),
+                          context.session_epoch), None
 
 
 def hang_up(context: ConnectionContext, reason: HemicycleError, delay: float = 0.2) -> None:
@@ -173,18 +186,21 @@ def on_event(event, *args):
         return error_ack(NotAuthenticated("This connection is not authenticated."))
     if context.closing is not None:
         return error_ack(context.closing)
-    if not context.bucket.take():
-        error = TooManyRequests("Too many events; slow down.")
-        if context.bucket.refused > contexts.ABUSE_LIMIT:
-            log.warning("socket %s (%s) cut off for flooding", sid, context.kind)
-            hang_up(context, error)
-        return error_ack(error)
+    # The buckets are the sender's (device or user), shared by all its connections here.
+    sender = context.sender
+    if not sender.events.take():
+        return _throttled(context, sender.events, "Too many events; slow down.")
     spec = COMMANDS.get(event) if isinstance(event, str) else None
     if spec is None:
         return error_ack(HemicycleError(f"There is no event {str(event)[:64]!r}.",
                                         code="unknown_event"))
+    if spec.changes_state and not sender.changes.ready():
+        return _throttled(context, sender.changes, "Too many changes; slow down.")
     try:
-        return _run(spec, context, args)
+        answer = _run(spec, context, args)
+        if spec.changes_state:
+            sender.changes.spend()  # only a change that was made counts
+        return answer
     except HemicycleError as exc:
         db.session.rollback()
         if isinstance(exc, NotAuthenticated):
@@ -201,6 +217,14 @@ def on_event(event, *args):
                                         code="internal_error", status=500))
 
 
+def _throttled(context: ConnectionContext, bucket, message: str) -> dict:
+    error = TooManyRequests(message)
+    if bucket.refused > contexts.ABUSE_LIMIT:
+        log.warning("socket %s (%s) cut off for flooding", context.sid, context.kind)
+        hang_up(context, error)
+    return error_ack(error)
+
+
 def _run(spec, context: ConnectionContext, args: tuple) -> dict:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidInput("The payload must be one JSON object.", code="invalid_payload")
@@ -213,6 +237,9 @@ def _run(spec, context: ConnectionContext, args: tuple) -> dict:
         raise InvalidInput("This connection follows another meeting.", code="wrong_meeting",
                            fields={"meeting_id": "not the meeting of this connection"})
     if spec.batched:  # it checks its sender (revoked, logged out) in its batch
+        if context.user_id is not None:  # and the login, which the batch does not know
+            _actor(context)
+            db.session.rollback()  # end the read transaction: the batch has its own
         return {"ok": True, **spec.run(None, context, data)}
     actor, _meeting = _actor(context)  # _meeting: held for the command (see _actor)
     try:

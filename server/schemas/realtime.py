@@ -76,7 +76,8 @@ class PairingCodeOut(BaseModel):
     pairing_code_id: int
     participant_id: int
     code: str = Field(description="Secret for the QR link; shown once.")
-    pin: str = Field(description="6-digit PIN to type instead; shown once.")
+    pin: str = Field(description="PIN to type instead, naming its code: `<code number>-<6 "
+                                 "digits>`, e.g. `27-482913`; shown once.")
     expires_at: datetime
     pair_path: str = Field(description="Path the QR code points the tablet to.")
 
@@ -85,7 +86,9 @@ class PairIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: Annotated[str, StringConstraints(min_length=16, max_length=100)] | None = None
-    pin: Annotated[str, StringConstraints(max_length=6, pattern=r"^[0-9]{6}$")] | None = None
+    # The code's number, then its 6 secret digits (the dash may be left out).
+    pin: Annotated[str, StringConstraints(max_length=17, pattern=r"^[0-9]{1,10}-?[0-9]{6}$")] \
+        | None = None
     label: Annotated[str, StringConstraints(max_length=200)] = ""
 
     @model_validator(mode="after")

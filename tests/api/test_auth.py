@@ -75,8 +75,9 @@ def test_bad_credentials_get_the_same_401(app, client, username, password):
 
 def test_throttled_login_says_when_to_retry(app, client):
     make_user(username="thuky")
-    for _ in range(5):
-        db.session.add(LoginFailure(username="thuky", remote_addr="x", at=utcnow() - timedelta(seconds=1)))
+    for _ in range(5):  # from the address the test client logs in from: the pair is throttled
+        db.session.add(LoginFailure(username="thuky", remote_addr="127.0.0.1",
+                                    at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     response = login(client, "thuky")
     assert response.status_code == 429

@@ -126,7 +126,7 @@ def test_run_a_meeting_from_the_control_room(browser, server):
     try:
         control.click(f"#people li[data-participant-id='{app_person.id}'] button[data-pair]")
         pin = control.locator("#pairing-pin").inner_text()
-        assert re.fullmatch(r"\d{6}", pin)
+        assert re.fullmatch(r"\d+-\d{6}", pin)
         assert control.locator("#pairing-result img").evaluate("img => img.naturalWidth") > 0
         tablet_app.goto("/tablet/")
         tablet_app.fill("#pin", pin)

@@ -46,7 +46,7 @@ class LiveClient:
         self.connect_error = None
         self.disconnected = threading.Event()
         self._lock = threading.Lock()
-        for name in ("event", "revision", "revoked", "presence", "heartbeat"):
+        for name in ("event", "revision", "revoked", "presence", "heartbeat", "session.ended"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("connect_error", self._on_connect_error)
         self.sio.on("disconnect", lambda *args: self.disconnected.set())

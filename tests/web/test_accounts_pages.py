@@ -115,8 +115,9 @@ def test_oversized_fields_are_refused(app, client, username, password):
 
 def test_throttled_login_shows_the_wait(app, client):
     make_user(username="an")
-    for _ in range(5):
-        db.session.add(LoginFailure(username="an", remote_addr="x", at=utcnow() - timedelta(seconds=1)))
+    for _ in range(5):  # from the test client's address: that (account, address) pair waits
+        db.session.add(LoginFailure(username="an", remote_addr="127.0.0.1",
+                                    at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     response = post_login(client)
     assert response.status_code == 429

@@ -107,7 +107,7 @@ def test_a_tablet_token_or_a_retired_display_token_is_not_a_projector(client, se
 def sheet_pins(pdf: bytes) -> tuple[list[str], str]:
     document = pymupdf.open(stream=pdf, filetype="pdf")
     text = "".join(page.get_text() for page in document)
-    return [a + b for a, b in re.findall(r"^(\d{3}) (\d{3})$", text, re.M)], text
+    return [f"{n}-{a}{b}" for n, a, b in re.findall(r"^(\d+)-(\d{3}) (\d{3})$", text, re.M)], text
 
 
 def test_the_pairing_sheet_prints_a_working_code_for_each_participant(client, auth, seeded):

@@ -1,8 +1,9 @@
 """Accounts: argon2 password hashes, user administration, and logging in.
 
 Logging in is rate limited with the ``LoginFailure`` table: too many recent
-failures for one username, or from one address, and every attempt is refused
-with ``LoginThrottled`` before the password is even looked at. Messages are
+failures for one username from one address, or (unless the owner logged in from that
+address recently) for one username overall or from one address, and the attempt is
+refused with ``LoginThrottled`` before the password is even looked at. Messages are
 translated (they reach the login page and the tablets).
 """
 from __future__ import annotations
@@ -21,8 +22,9 @@ from sqlalchemy import delete, select
 
 from server.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from server.extensions import db
-from server.models import LoginFailure, Role, User, utcnow
+from server.models import LoginFailure, LoginSession, Role, User, utcnow
 from server.services import access, audit
+from server.services.accounts import logins
 from server.services.actors import Actor
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -30,7 +32,9 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # Tests use cheap parameters (the same as tests/factories.py) so that hashing
 # does not dominate the run; production uses argon2-cffi's RFC 9106 defaults.
 _TEST_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-ADDRESS_MAX_FAILURES = 20
+ADDRESS_MAX_FAILURES = 20  # failures from one address, over every account
+ACCOUNT_MAX_FAILURES = 30  # failures for one account, over every address
+KNOWN_ADDRESS_DAYS = 30  # a login from an address makes it the owner's for this long
 
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
@@ -139,24 +143,43 @@ def check_password(user: User, password: str) -> bool:
 # -- logging in --------------------------------------------------------------
 
 def login_wait(username: str, remote_addr: str) -> int:
-    """Seconds before this username may try again from this address (0: now)."""
+    """Seconds before this username may try again from this address (0: now).
+
+    Failures are counted per (account, address) pair, so guesses from elsewhere never lock
+    the owner out. Above that, a ceiling per account (guesses spread over many addresses)
+    and one per address (one address trying many accounts), except for the pair of an
+    account and an address it logged in from recently: its owner gets in from there.
+    """
     config = current_app.config
     window = timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
     now = utcnow()
+    limits = [((LoginFailure.username == username) & (LoginFailure.remote_addr == remote_addr),
+               config["LOGIN_MAX_FAILURES"])]
+    if not _recently_logged_in_from(username, remote_addr, now):
+        limits += [
+            (LoginFailure.username == username,
+             config.get("LOGIN_ACCOUNT_MAX_FAILURES", ACCOUNT_MAX_FAILURES)),
+            (LoginFailure.remote_addr == remote_addr,
+             config.get("LOGIN_MAX_ADDRESS_FAILURES", ADDRESS_MAX_FAILURES)),
+        ]
     waits = []
-    for column, value, limit in (
-        (LoginFailure.username, username, config["LOGIN_MAX_FAILURES"]),
-        (LoginFailure.remote_addr, remote_addr,
-         config.get("LOGIN_MAX_ADDRESS_FAILURES", ADDRESS_MAX_FAILURES)),
-    ):
+    for condition, limit in limits:
         recent = db.session.scalars(
-            select(LoginFailure.at).where(column == value, LoginFailure.at > now - window)
+            select(LoginFailure.at).where(condition, LoginFailure.at > now - window)
             .order_by(LoginFailure.at.desc()).limit(limit)
         ).all()
         if len(recent) >= limit:
             # Allowed again once the oldest of the last ``limit`` failures leaves the window.
             waits.append((recent[-1] + window - now).total_seconds())
     return max(1, math.ceil(max(waits))) if waits else 0
+
+
+def _recently_logged_in_from(username: str, remote_addr: str, now) -> bool:
+    days = current_app.config.get("LOGIN_KNOWN_ADDRESS_DAYS", KNOWN_ADDRESS_DAYS)
+    return db.session.scalar(
+        select(LoginSession.id).join(User, User.id == LoginSession.user_id)
+        .where(User.username == username, LoginSession.remote_addr == remote_addr,
+               LoginSession.created_at > now - timedelta(days=days)).limit(1)) is not None
 
 
 def _refuse(username: str, remote_addr: str, reason: str, *, user_id: int | None,
@@ -279,7 +302,8 @@ def update_user(actor: Actor | None, user_id: int, changes: UserChanges) -> User
                                fields={"current_password": "wrong"})
         set_password(user, changes.password)
     if changes.active is False:
-        user.session_epoch += 1  # log the person out everywhere
+        user.session_epoch += 1  # log the person out everywhere, sockets included
+        logins.end_all(user.id)
     audit.record("user.update", "user", user.id, actor=actor,
                  payload={"fields": sorted(fields - {"password", "current_password"}),
                           "password_changed": "password" in fields})
@@ -287,9 +311,10 @@ def update_user(actor: Actor | None, user_id: int, changes: UserChanges) -> User
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password and end every session that used the old one."""
+    """Store a new password and end every login (and socket) that used the old one."""
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    logins.end_all(user.id)
 
 
 def deactivate_user(actor: Actor | None, user_id: int) -> User:

@@ -15,7 +15,6 @@ Layout inside the bag's ``data/`` directory::
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -27,6 +26,7 @@ from server.models import (
     AgendaItem, Ballot, Consultation, Document, Meeting, Minutes, Poll, PollKind, SpeakerRequest,
     UserCertificate,
 )
+from server.services import spreadsheet
 from server.services.documents import storage
 from server.services.drafts import comments as draft_comments, report, report_pdf, report_sheet
 from server.services.audit import canonical_json
@@ -43,7 +43,7 @@ def _json(path: Path, value) -> None:
 
 def _csv(path: Path, header: list[str], rows: list[list]) -> None:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = spreadsheet.writer(buffer, lineterminator="\n")  # no cell runs as a formula
     writer.writerow(header)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """Pairing tablets to participants, projector display tokens, revocation.
 
 A pairing code is one-time and expires: a random secret for the QR link and
-a 6-digit PIN for typing, both stored only as keyed hashes. Wrong PINs count
-against every live code, so guessing is bounded however many codes are out.
+a PIN for typing, both stored only as keyed hashes. The PIN names its code, ``27-482913``
+(the code's number, then 6 secret digits), so a wrong PIN counts against that code only:
+guessing one code's PIN is bounded, and no guessing run disables the others.
 """
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ from server.services.tokens import new_token, token_digest
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=10)
-# After this many wrong PINs (anywhere) a code no longer pairs by PIN; its QR still works.
-MAX_PIN_FAILURES = 20
+# After this many wrong PINs naming it, a code no longer pairs by PIN; its QR still works.
+MAX_PIN_FAILURES = 10
+PIN_DIGITS = 6
 
 
 def _keyed(value: str) -> str:
@@ -68,23 +70,25 @@ def create_pairing_code(actor: Actor, meeting_id: int, participant_id: int,
         raise NotFound("No such participant in this meeting.",
                        fields={"participant_id": "unknown participant"})
     secret = secrets.token_urlsafe(24)
-    for _ in range(20):  # a PIN must identify one live code
-        pin = f"{secrets.randbelow(10**6):06d}"
-        taken = db.session.scalar(select(PairingCode.id).where(
-            PairingCode.pin_sha256 == _keyed(pin), *_live_codes()))
-        if taken is None:
-            break
-    else:
-        raise Conflict("Too many pairing codes are live; try again shortly.", code="pin_space")
+    digits = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
     now = utcnow()
     code = PairingCode(meeting_id=meeting.id, participant_id=participant.id,
-                       secret_sha256=token_digest(secret), pin_sha256=_keyed(pin),
+                       secret_sha256=token_digest(secret), pin_sha256=_keyed(digits),
                        created_at=now, expires_at=now + ttl)
     db.session.add(code)
     db.session.flush()
     audit.record("device.pairing_code", "participant", participant.id, actor=actor,
                  meeting_id=meeting.id, payload={"pairing_code_id": code.id})
-    return code, secret, pin
+    return code, secret, f"{code.id}-{digits}"
+
+
+def _split_pin(pin: str) -> tuple[int, str] | None:
+    """(code number, secret digits) of a typed PIN such as ``27-482913`` or ``27482913``."""
+    digits = "".join(ch for ch in pin if ch.isdigit())
+    if len(digits) <= PIN_DIGITS or len(digits) > PIN_DIGITS + 10:
+        return None
+    number = int(digits[:-PIN_DIGITS])
+    return (number, digits[-PIN_DIGITS:]) if 1 <= number <= 2**31 - 1 else None
 
 
 def pair(*, code: str | None = None, pin: str | None = None, label: str = "",
@@ -101,11 +105,7 @@ def pair(*, code: str | None = None, pin: str | None = None, label: str = "",
         found = db.session.scalar(select(PairingCode).where(
             PairingCode.secret_sha256 == token_digest(code), *_live_codes()))
     else:
-        found = db.session.scalar(select(PairingCode).where(
-            PairingCode.pin_sha256 == _keyed(pin), PairingCode.failed_attempts < MAX_PIN_FAILURES,
-            *_live_codes()))
-        if found is None:
-            _count_pin_failure()
+        found = _code_for_pin(pin)
     if found is None:
         raise NotFound("This pairing code is wrong, used or expired. Ask the secretary for a new one.",
                        code="invalid_pairing_code")
@@ -133,15 +133,24 @@ def pair(*, code: str | None = None, pin: str | None = None, label: str = "",
     return device, token
 
 
-def _count_pin_failure() -> None:
-    """A wrong PIN counts against every live code, in its own transaction."""
-    db.session.execute(update(PairingCode).where(*_live_codes())
+def _code_for_pin(pin: str) -> PairingCode | None:
+    """The live code a PIN names, if its digits are right; a wrong PIN counts against that
+    code only (in its own transaction), and a code past its limit pairs by QR only."""
+    split = _split_pin(pin)
+    if split is None:
+        return None
+    number, digits = split
+    code = db.session.scalar(select(PairingCode).where(PairingCode.id == number, *_live_codes()))
+    if code is None:
+        return None
+    if code.failed_attempts >= MAX_PIN_FAILURES:
+        raise TooManyRequests("Too many wrong PINs for this code: scan its QR code instead.")
+    if hmac.compare_digest(code.pin_sha256, _keyed(digits)):
+        return code
+    db.session.execute(update(PairingCode).where(PairingCode.id == code.id)
                        .values(failed_attempts=PairingCode.failed_attempts + 1))
     db.session.commit()
-    exhausted = db.session.scalar(select(PairingCode.id).where(
-        PairingCode.failed_attempts >= MAX_PIN_FAILURES, *_live_codes()).limit(1))
-    if exhausted is not None:
-        raise TooManyRequests("Too many wrong PINs: scan the QR code or ask for a new code.")
+    return None
 
 
 def create_projector(actor: Actor, meeting_id: int, label: str = "") -> tuple[Device, str]:

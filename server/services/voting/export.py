@@ -1,11 +1,11 @@
 """A poll's stored result as CSV, JSON or PDF, with every ballot so anyone can recount.
 
 The PDF embeds Noto (PyMuPDF's built-in Helvetica has no Vietnamese glyphs);
-the CSV starts with a byte order mark so spreadsheets read it as UTF-8.
+the CSV starts with a byte order mark so spreadsheets read it as UTF-8, and no cell of it
+is ever run as a formula (``services/spreadsheet.py``).
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import textwrap
@@ -14,6 +14,7 @@ import pymupdf
 
 from server.models import Poll
 from server.pdf.fonts_minutes import font_path
+from server.services import spreadsheet
 
 _OUTCOME = {"adopted": "Thông qua / Adopted", "rejected": "Không thông qua / Rejected",
             "no_quorum": "Không đủ túc số / No quorum", "elected": "Trúng cử / Elected",
@@ -62,7 +63,7 @@ def to_json(poll: Poll) -> bytes:
 
 def to_csv(poll: Poll) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerows(_summary_rows(poll))
     writer.writerow([])
     writer.writerow(["Phương án / Option", "Mã / Key", "Số phiếu / Count", "Trọng số / Weight"])

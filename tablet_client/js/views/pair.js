@@ -1,4 +1,5 @@
-// Pairing: the QR link (#pair=<secret>) pairs by itself; otherwise the delegate types the PIN.
+// Pairing: the QR link (#pair=<secret>) pairs by itself; otherwise the delegate types the PIN
+// (the code's number and its 6 digits).
 import { ApiError, api } from "../api.js";
 import { kvSet } from "../db.js";
 import { t } from "../i18n.js";
@@ -23,7 +24,8 @@ export function render(container, { message, onPaired }) {
   const status = el("p", { class: "pair-status", role: "status" }, message || "");
   const pin = el("input", {
     id: "pin", class: "pin-input", inputmode: "numeric", autocomplete: "one-time-code",
-    maxlength: "6", pattern: "[0-9]{6}", "aria-label": t("pair_pin"), placeholder: "••••••",
+    // The PIN names its code: "27-482913" (the dash may be left out).
+    maxlength: "20", "aria-label": t("pair_pin"), placeholder: "27-482913",
   });
   const button = el("button", { type: "submit", class: "primary big" }, t("pair_button"));
   const form = el("form", { class: "pair-form" },
@@ -31,7 +33,7 @@ export function render(container, { message, onPaired }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const value = pin.value.replace(/\D/g, "");
-    if (value.length !== 6) { pin.focus(); return; }
+    if (value.length < 7 || value.length > 16) { pin.focus(); return; }
     button.disabled = true;
     status.textContent = t("pairing");
     try {

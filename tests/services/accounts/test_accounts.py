@@ -128,7 +128,7 @@ def test_user_limit_refuses_even_the_right_password_without_checking_it(app):
         with pytest.raises(NotAuthenticated):
             accounts.authenticate("chi", "guess", ADDR)
     with pytest.raises(accounts.LoginThrottled) as throttled:
-        accounts.authenticate("chi", PASSWORD, "198.51.100.1")  # another address too
+        accounts.authenticate("chi", PASSWORD, ADDR)
     assert 0 < throttled.value.retry_after <= app.config["LOGIN_WINDOW_SECONDS"]
     assert throttled.value.status == 429
     db.session.refresh(user)
@@ -136,6 +136,26 @@ def test_user_limit_refuses_even_the_right_password_without_checking_it(app):
     assert user.password_hash == old and user.last_login_at is None
     assert failures(username="chi") == 5  # refusals while throttled do not extend the block
     assert last_audit().payload["reason"] == "throttled"
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_owner_out(app):
+    make_user(username="bich")
+    for n in range(app.config["LOGIN_MAX_FAILURES"] * 2):  # rotating addresses
+        add_failures(1, age=timedelta(seconds=5), username="bich", addr=f"203.0.113.{n}")
+    assert accounts.authenticate("bich", PASSWORD, ADDR).username == "bich"
+
+
+def test_the_account_ceiling_spares_an_address_the_owner_logged_in_from(app):
+    from server.models import LoginSession
+
+    owner = make_user(username="cuc")
+    db.session.add(LoginSession(user_id=owner.id, token_sha256="0" * 64, remote_addr=ADDR))
+    db.session.commit()
+    for n in range(accounts.ACCOUNT_MAX_FAILURES):
+        add_failures(1, age=timedelta(seconds=5), username="cuc", addr=f"203.0.113.{n}")
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.authenticate("cuc", PASSWORD, "198.51.100.9")  # a new address: ceiling
+    assert accounts.authenticate("cuc", PASSWORD, ADDR).username == "cuc"
 
 
 def test_address_limit_covers_every_username(app):

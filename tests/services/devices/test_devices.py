@@ -33,7 +33,8 @@ def new_code(seeded, participant=None, **kw):
 
 def test_code_is_stored_only_as_hashes(seeded):
     code, secret, pin = new_code(seeded)
-    assert len(pin) == 6 and pin.isdigit()
+    number, dash, digits = pin.partition("-")
+    assert dash and number == str(code.id) and len(digits) == 6 and digits.isdigit()
     assert secret not in (code.secret_sha256, code.pin_sha256)
     assert pin not in (code.secret_sha256, code.pin_sha256)
     assert code.expires_at - code.created_at == devices.CODE_TTL
@@ -62,18 +63,34 @@ def test_expired_code_does_not_pair(seeded):
         devices.pair(code=secret)
 
 
-def test_wrong_pins_are_limited(seeded):
+def wrong_pin(pin: str) -> str:
+    """The same code's number with other digits."""
+    number, _, digits = pin.partition("-")
+    return f"{number}-{(int(digits) + 1) % 10**6:06d}"
+
+
+def test_wrong_pins_are_limited_per_code(seeded):
     code, _, pin = new_code(seeded)
-    wrong = f"{(int(pin) + 1) % 10**6:06d}"
-    for _ in range(devices.MAX_PIN_FAILURES - 1):
+    _, _, other_pin = new_code(seeded, seeded.delegates[1])
+    for _ in range(devices.MAX_PIN_FAILURES):
         with pytest.raises(NotFound):
-            devices.pair(pin=wrong)
+            devices.pair(pin=wrong_pin(pin))
     with pytest.raises(TooManyRequests):
-        devices.pair(pin=wrong)
+        devices.pair(pin=wrong_pin(pin))
     with pytest.raises(TooManyRequests):  # even the right PIN no longer pairs this code
         devices.pair(pin=pin)
     db.session.refresh(code)
-    assert code.failed_attempts >= devices.MAX_PIN_FAILURES and code.used_at is None
+    assert code.failed_attempts == devices.MAX_PIN_FAILURES and code.used_at is None
+    # The other live code was not touched by the guessing run.
+    device, _ = devices.pair(pin=other_pin.replace("-", ""))  # the dash may be left out
+    assert device.participant_id == seeded.delegates[1].id
+
+
+@pytest.mark.parametrize("pin", ["123456", "0-123456", "99999-123456", "12-34567", "x-123456"])
+def test_a_pin_naming_no_live_code_pairs_nothing(seeded, pin):
+    new_code(seeded)
+    with pytest.raises(NotFound):
+        devices.pair(pin=pin)
 
 
 def test_repairing_revokes_the_old_tablet(seeded):
