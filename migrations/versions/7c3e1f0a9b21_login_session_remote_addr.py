@@ -1,7 +1,7 @@
 """login_session.remote_addr: where each login came from (issue 23, finding 10)
 
 Revision ID: 7c3e1f0a9b21
-Revises: 2716a73dc60c
+Revises: dfa0125d61b6
 Create Date: 2026-12-03 12:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '7c3e1f0a9b21'
-down_revision = '2716a73dc60c'
+down_revision = 'dfa0125d61b6'
 branch_labels = None
 depends_on = None
 
