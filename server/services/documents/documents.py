@@ -20,6 +20,7 @@ from server.schemas.documents import DocumentOut, DocumentUpdate, DocumentUpload
 from server.services import audit, events
 from server.services.access import Permission, get_meeting, permissions
 from server.services.actors import Actor
+from server.services.documents import ocr
 from server.services.documents.access import ReadRight, audiences, readable_document
 from server.services.documents.ingest import Ingested, Upload, ingest
 
@@ -68,8 +69,10 @@ def _add_version(document: Document, ingested: Ingested, actor: Actor) -> Docume
         page_count=ingested.page_count, pages_rendered=ingested.pages_rendered,
         uploaded_by_id=actor.user.id if actor.user else None,
     )
-    version.pages = [DocumentPage(number=index, **page)
-                     for index, page in enumerate(ingested.pages, start=1)]
+    pages = [dict(page) for page in ingested.pages]
+    states = ocr.initial_states([page.pop("needs_ocr", False) for page in pages])
+    version.pages = [DocumentPage(number=index, ocr=state, **page)
+                     for index, (page, state) in enumerate(zip(pages, states), start=1)]
     db.session.add(version)
     db.session.flush()
     return version
