@@ -241,10 +241,13 @@ def push(actor: Actor, meeting_id: int, document_id: int) -> Document:
 
 def describe_version(version: DocumentVersion) -> VersionOut:
     blob = db.session.get(Blob, version.blob_sha256)
+    read = ocr.progress_of(version)
     return VersionOut(id=version.id, number=version.number, filename=version.filename,
                       page_count=version.page_count, pages_rendered=version.pages_rendered,
                       sha256=version.blob_sha256, size=blob.size if blob else 0,
-                      converted_from=version.source_blob_sha256, uploaded_at=version.uploaded_at)
+                      converted_from=version.source_blob_sha256, uploaded_at=version.uploaded_at,
+                      ocr_pages_to_read=read["pages_to_read"], ocr_pages_read=read["pages_read"],
+                      ocr_failed=read["failed"])
 
 
 def describe(document: Document, right: ReadRight) -> DocumentOut:
