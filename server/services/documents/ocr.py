@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
 from server.extensions import db
 from server.models import DocumentPage, DocumentVersion
 from server.pdf import sandbox
@@ -68,6 +70,21 @@ def _publish(version: DocumentVersion) -> None:
         events.publish(version.document.meeting_id, "document.ocr", payload, audience)
 
 
+def _reuse_earlier_reading(version: DocumentVersion, by_number: dict[int, DocumentPage]) -> int:
+    """The same file uploaded again (another meeting, a copy) has been read already: its pages
+    take that text instead of a second OCR. Pages left to read stay in ``by_number``."""
+    earlier = db.session.scalars(
+        select(DocumentPage).join(DocumentVersion, DocumentVersion.id == DocumentPage.version_id)
+        .where(DocumentVersion.blob_sha256 == version.blob_sha256,
+               DocumentVersion.id != version.id, DocumentPage.number.in_(list(by_number)),
+               DocumentPage.ocr.in_(("done", "empty")))).all()
+    for old in earlier:
+        page = by_number.pop(old.number, None)
+        if page is not None:
+            page.ocr, page.text = old.ocr, old.text
+    return len(earlier)
+
+
 def recognise_pending(version_id: int) -> None:
     """Read every pending page of the version; commits as it goes. A sandbox that dies
     (time, memory) blames the page it was reading, and a new one goes on after it."""
@@ -77,6 +94,7 @@ def recognise_pending(version_id: int) -> None:
     by_number: dict[int, DocumentPage] = {p.number: p for p in version.pages if p.ocr == "pending"}
     if not by_number:
         return
+    reused = _reuse_earlier_reading(version, by_number)
     lim = limits()
     remaining = sorted(by_number)
     errors: dict[int, str] = {}
@@ -99,7 +117,7 @@ def recognise_pending(version_id: int) -> None:
             errors[number] = result.get("error", "")
         report()
 
-    report(force=True)  # tablets learn at once that text is on its way
+    report(force=True)  # tablets learn at once that text is on its way (or is there)
     while remaining:
         workdir = Path(tempfile.mkdtemp(dir=storage.temp_dir(), prefix="ocr-"))
         cpu = lim.ocr_page_seconds * len(remaining) + 30
@@ -124,6 +142,7 @@ def recognise_pending(version_id: int) -> None:
     audit.record("document.ocr", "document", version.document_id, actor=Actor.system(),
                  meeting_id=version.document.meeting_id,
                  payload={"version_id": version.id, "pages_read": summary["pages_read"],
+                          "reused": reused,
                           "failed": {str(n): errors[n] for n in sorted(errors)},
                           "empty": [p.number for p in by_number.values() if p.ocr == "empty"]})
     report(force=True)

@@ -70,9 +70,9 @@ def test_a_mixed_pdf_keeps_its_text_page_and_reads_its_scans_even_a_rotated_one(
 
 
 def test_a_page_that_fails_is_reported_and_the_upload_and_other_pages_stand(app, world, tmp_path):
-    app.config["DOCUMENT_OCR_MAX_MEGAPIXELS"] = 1.0  # a 300 dpi A4 scan is 8.7 Mpx
+    app.config["DOCUMENT_OCR_MAX_MEGAPIXELS"] = 1.0  # a 200 dpi A4 scan is 3.9 Mpx
     data = scans.mixed(samples.VIETNAMESE, [(scans.LETTER, {"dpi": 80}),
-                                            (scans.REPORT, {"dpi": 300})])
+                                            (scans.REPORT, {"dpi": 200})])
     document, version, _ = upload(world, tmp_path, data)
     text_page, small, large = pages_of(version)
     assert (text_page.ocr, small.ocr, large.ocr) == (None, "done", "failed")
@@ -96,9 +96,14 @@ def test_a_sandbox_that_dies_blames_one_page_and_goes_on(app, world, tmp_path):
 
 def test_ocr_text_is_searched_without_diacritics_and_confidential_scans_stay_closed(
         app, world, tmp_path):
-    public, _v, _ = upload(world, tmp_path, scans.scanned(scans.LETTER, dpi=100), title="Công văn")
-    secret, _v2, _ = upload(world, tmp_path, scans.scanned(scans.LETTER, dpi=100),
-                            filename="mat.pdf", confidential=True)
+    scan = scans.scanned(scans.LETTER, dpi=100)
+    public, _v, _ = upload(world, tmp_path, scan, title="Công văn")
+    secret, _v2, _ = upload(world, tmp_path, scan, filename="mat.pdf", confidential=True)
+    # The same file again: its pages take the text already read, no second OCR.
+    assert [p.ocr for p in secret.current_version.pages] == ["done"]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "document.ocr")
+                                 .order_by(AuditEntry.seq)).all()
+    assert [(e.payload["pages_read"], e.payload["reused"]) for e in entries] == [(1, 0), (1, 1)]
     found = search_documents(world.device(world.reader), world.meeting.id, "chuyen doi so")
     assert [(h["document_id"], h["page"], h["ocr"]) for h in found["hits"]] == [(public.id, 1, True)]
     assert "chuyển đổi số" in found["hits"][0]["snippet"] and found["pages_pending_ocr"] == 0
