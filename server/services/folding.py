@@ -54,7 +54,8 @@ def snippet(original: str, folded: str, terms: list[str], width: int = 70) -> st
     """A stretch of ``original`` around the first match of ``terms`` (searched in
     ``folded``), cut at word boundaries, with … where it was cut."""
     original = unicodedata.normalize("NFC", original)
-    phrase = re.search(rf"\b{re.escape(' '.join(terms))}", folded)
+    # The words as a phrase, across line breaks and punctuation (OCR text keeps the lines).
+    phrase = re.search(r"\b" + r"\W+".join(re.escape(t) for t in terms), folded)
     positions = [m.start() for t in terms for m in [re.search(rf"\b{re.escape(t)}", folded)] if m]
     at = phrase.start() if phrase else min(positions, default=0)
     start, end = max(0, at - width), min(len(original), at + width)
