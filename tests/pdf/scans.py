@@ -107,6 +107,7 @@ def char_accuracy(expected: str, got: str) -> float:
     return max(0.0, 1 - previous[-1] / len(a))
 
 
-# The lowest character accuracy the tests accept for a page read back by OCR: below what
-# bench/ocr.py measures on every clean and degraded page (docs/DOCUMENTS.md, "Scanned pages").
-ACCURACY_FLOOR = 0.95
+# The lowest character accuracy the tests accept for a page read back by OCR: what
+# bench/ocr.py measured on its worst degraded pages (0.981: 1 % noise; skew + noise + 120 dpi);
+# clean pages from 100 to 200 dpi read at 0.996 (docs/DOCUMENTS.md, "Scanned pages").
+ACCURACY_FLOOR = 0.98
