@@ -19,6 +19,7 @@ const SHELL = [
   "/tablet/js/store.js",
   "/tablet/js/ui.js",
   "/tablet/js/views/documents.js",
+  "/tablet/js/views/find.js",
   "/tablet/js/views/floor.js",
   "/tablet/js/views/home.js",
   "/tablet/js/views/notes.js",

@@ -11,10 +11,12 @@ from server.auth import current_actor, current_actor_with
 from server.errors import InvalidInput, NotAuthenticated, invalid_from_validation
 from server.extensions import db
 from server.schemas.documents import (
-    DocumentOut, DocumentUpdate, DocumentUpload, DocumentUploadForm, PageQuery, PageTextOut,
+    DocumentOut, DocumentSearchOut, DocumentSearchQuery, DocumentUpdate, DocumentUpload,
+    DocumentUploadForm, PageQuery, PageTextOut,
     PresentedOut, PresentIn, PushedOut, PushIn, UploadNotices, UploadOut, VersionUploadForm,
 )
 from server.services.documents import access as document_access, documents, pages as page_images
+from server.services.documents.search import search_documents
 from server.services.access import Permission, get_meeting
 from server.services.documents.ingest import Upload, save_upload
 
@@ -83,6 +85,16 @@ def list_documents(meeting_id: int):
     actor = _actor()
     meeting = get_meeting(meeting_id, actor, Permission.VIEW)
     return respond([documents.describe(d, r) for d, r in document_access.visible_documents(actor, meeting)])
+
+
+@bp.get("/meetings/<int:meeting_id>/documents/search")
+@endpoint("Pages of the meeting's documents holding every word of `q`, diacritics optional "
+          "(scanned pages by their OCR text); with `document_id`, find in that document",
+          tag="documents", query=DocumentSearchQuery, response=DocumentSearchOut,
+          errors=(404,), auth=READERS + "; confidential documents are searched for staff only")
+def search_meeting_documents(meeting_id: int, query: DocumentSearchQuery):
+    found = search_documents(_actor(), meeting_id, query.q, query.document_id)
+    return respond(DocumentSearchOut(**found))
 
 
 @bp.get("/documents/<int:document_id>")

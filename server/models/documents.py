@@ -97,3 +97,7 @@ class DocumentPage(Base):
     # on pages that did not change.
     content_sha256: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, default="")
+    # Where ``text`` came from: None, the file's own text layer; else the OCR of a page
+    # without one: "pending", "done", "empty" (nothing recognised), "failed" or "skipped"
+    # (OCR off or over its page limit). See docs/DOCUMENTS.md, "Scanned pages".
+    ocr: Mapped[str | None] = mapped_column(String(16))

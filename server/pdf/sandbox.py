@@ -44,12 +44,13 @@ def run(op: str, request: dict, *, memory_mb: int, cpu_seconds: int, wall_second
     process = subprocess.Popen(
         [sys.executable, "-m", "server.pdf.sandbox"], cwd=str(ROOT), env=env,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: a kill takes Tesseract with it
     )
     timed_out = threading.Event()
 
     def _kill():
         timed_out.set()
-        process.kill()
+        _kill_group(process)
 
     timer = threading.Timer(wall_seconds, _kill)
     timer.daemon = True
@@ -71,7 +72,7 @@ def run(op: str, request: dict, *, memory_mb: int, cpu_seconds: int, wall_second
     finally:
         timer.cancel()
         if process.poll() is None:
-            process.kill()
+            _kill_group(process)
             process.wait()
     if final is not None and "ok" in final:
         return final["ok"]
@@ -81,6 +82,13 @@ def run(op: str, request: dict, *, memory_mb: int, cpu_seconds: int, wall_second
         raise SandboxError("pdf_too_slow", "Processing the PDF took too long; it was stopped.")
     raise SandboxError("pdf_too_complex",
                        f"Processing the PDF failed (exit status {process.returncode}).")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
 
 
 def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
@@ -137,13 +145,28 @@ def _render(request: dict) -> dict:
     return {"failed": failed}
 
 
+def _ocr(request: dict) -> dict:
+    """Text for scanned pages; one ``{"progress": {page, status, text, error}}`` line per page."""
+    from server.pdf import ocr
+
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    ocr.ocr_pages(Path(request["path"]), request["pages"], Path(request["workdir"]),
+                  request["languages"], request["page_seconds"], request["max_megapixels"],
+                  request["max_text_chars"],
+                  progress=lambda result: _emit({"progress": result}))
+    return {"pages": len(request["pages"])}
+
+
 def main() -> None:
     job = json.loads(sys.stdin.read())
     _limit_self(job["memory_mb"], job["cpu_seconds"])
     from server.pdf.validate import Refused
 
     try:
-        handler = {"inspect": _inspect, "render": _render}[job["op"]]
+        handler = {"inspect": _inspect, "render": _render, "ocr": _ocr}[job["op"]]
         _emit({"ok": handler(job["request"])})
     except Refused as exc:
         _emit({"error": {"code": exc.code, "message": exc.message}})

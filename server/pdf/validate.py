@@ -16,7 +16,9 @@ that is stored is then a rewritten copy:
   MuPDF would turn into blank pages) is refused as ``damaged_pdf``.
 
 It also computes each page's size, text and content hash (see
-``page_content_hash``), and renders the first pages so tablets can start.
+``page_content_hash``), says which pages are scans without a text layer (OCR
+comes later, in the background: ``server.pdf.ocr``), and renders the first
+pages so tablets can start.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from server.pdf import ocr
 
 PDF_MAGIC = b"%PDF-"
 POINTS_PER_METRE = 72 / 0.0254
@@ -43,6 +47,14 @@ class Limits:
     memory_mb: int = 1536
     cpu_seconds: int = 120
     wall_seconds: int = 180
+    # OCR of scanned pages (docs/DOCUMENTS.md, "Scanned pages"): Tesseract languages ("" turns
+    # OCR off), time per page, the page image's size, the OCR process's address space, pages
+    # OCR'd per version.
+    ocr_languages: str = "vie"
+    ocr_page_seconds: int = 60
+    ocr_max_megapixels: float = 100.0
+    ocr_memory_mb: int = 1536
+    ocr_max_pages: int = 500
 
     @classmethod
     def from_config(cls, config) -> "Limits":
@@ -199,11 +211,13 @@ def inspect(path: Path, out_path: Path, limits: Limits) -> dict:
             _check_repaired_page(doc, page)
         textpage = page.get_textpage()
         words = textpage.extractWORDS()
+        text = textpage.extractText()
         pages.append({
             "width_pt": round(page.rect.width, 2),
             "height_pt": round(page.rect.height, 2),
             "content_sha256": page_content_hash(doc, page, words),
-            "text": textpage.extractText()[: min(limits.max_text_chars, text_budget)],
+            "text": text[: min(limits.max_text_chars, text_budget)],
+            "needs_ocr": ocr.needs_ocr(page, text),
         })
         text_budget -= len(pages[-1]["text"])
     rewritten = bool(repaired or javascript_removed)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from server.models import DocumentAccess
-from server.schemas.types import Id
+from server.schemas.types import Id, text
 
 
 def _id_list(value):
@@ -84,6 +84,27 @@ class PageQuery(BaseModel):
     size: Literal["large", "thumb"] = "large"
 
 
+class DocumentSearchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: text(200, min_length=1) = Field(description="Words; diacritics optional")
+    document_id: Id | None = Field(None, description="Only this document (the tablet's find)")
+
+
+class DocumentHit(BaseModel):
+    document_id: int
+    title: str
+    version: int
+    page: int
+    ocr: bool = Field(description="the page is a scan and its text came from OCR")
+    snippet: str
+
+
+class DocumentSearchOut(BaseModel):
+    hits: list[DocumentHit]
+    pages_pending_ocr: int = Field(description="scanned pages whose text is still being read")
+
+
 class PresentIn(Input):
     version_id: Id
     page: Id = 1  # pages are numbered from 1, and no document has more than an id can count
@@ -105,6 +126,9 @@ class VersionOut(BaseModel):
     size: int
     converted_from: str | None = None  # sha256 of the uploaded office file
     uploaded_at: datetime
+    ocr_pages_to_read: int = 0  # scanned pages without a text layer (docs/DOCUMENTS.md)
+    ocr_pages_read: int = 0
+    ocr_failed: list[int] = []  # pages whose OCR failed
 
 
 class DocumentOut(BaseModel):

@@ -14,10 +14,11 @@ from server.auth import current_actor
 from server.errors import HemicycleError, fields_from_validation
 from server.extensions import db
 from server.models import DocumentAccess
-from server.schemas.documents import DocumentUpdate, DocumentUpload
+from server.schemas.documents import DocumentSearchQuery, DocumentUpdate, DocumentUpload
 from server.services.documents import access as document_access, documents, pages as page_images
 from server.services.access import Permission, get_meeting
 from server.services.documents.ingest import save_upload
+from server.services.documents.search import search_documents
 from server.web.meetings.common import local
 
 bp = Blueprint("documents", __name__, url_prefix="/meetings")
@@ -39,9 +40,21 @@ def _fields() -> dict:
     }
 
 
+def _search(meeting_id: int) -> tuple[dict | None, dict]:
+    """The search box's answer, when a search was asked for: (found, errors)."""
+    if "q" not in request.args:
+        return None, {}
+    try:
+        query = DocumentSearchQuery.model_validate({"q": request.args.get("q", "")})
+        return search_documents(current_actor(), meeting_id, query.q), {}
+    except (ValidationError, HemicycleError):
+        return None, {"q": _("Type at least one word to search for.")}
+
+
 def _page(meeting_id: int, errors: dict | None = None, status: int = 200):
     actor = current_actor()
     meeting = get_meeting(meeting_id, actor, Permission.PREPARE)
+    found, search_errors = _search(meeting_id)
     listed = document_access.visible_documents(actor, meeting)
     by_item: dict[int | None, list] = {}
     for document, right in listed:
@@ -51,7 +64,8 @@ def _page(meeting_id: int, errors: dict | None = None, status: int = 200):
     names = {p.id: p.full_name for p in participants}
     return render_template("documents/index.html", meeting=meeting, items=items,
                            by_item=by_item, participants=participants, names=names,
-                           errors=errors or {}), status
+                           found=found, query=request.args.get("q", ""),
+                           errors={**search_errors, **(errors or {})}), status
 
 
 def _failed(meeting_id: int, exc: Exception):

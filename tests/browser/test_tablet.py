@@ -553,3 +553,22 @@ def test_swipe_turns_pages_and_pinch_zooms(tablet, staff, world):
     assert tablet.locator(".sheet").bounding_box()["width"] > width * 1.4
     assert tablet.get_attribute(".sheet", "data-loaded") == "2"  # a pinch is not a swipe
     assert script_errors(tablet) == []
+
+
+def test_find_in_the_document_turns_to_the_page_and_confidential_documents_have_no_find(
+        tablet, staff, world):
+    pair_tablet(tablet, staff, world.alice)
+    tablet.goto(f"/tablet/#doc/{world.public.id}/1")
+    tablet.wait_for_selector(".sheet[data-loaded='1']")
+    tablet.click(".tools .find")
+    tablet.fill("#find-words", "TRANG 3")  # the page says "Trang 3: Nghi quyet …"
+    tablet.press("#find-words", "Enter")
+    tablet.wait_for_selector("#find-hits .hit")
+    assert tablet.inner_text("#find-status") == "Found on 1 pages."
+    tablet.click("#find-hits .hit[data-page='3']")
+    tablet.wait_for_selector(".sheet[data-loaded='3']")
+    assert tablet.inner_text(".page-label") == "Page 3/3"
+    tablet.goto(f"/tablet/#doc/{world.secret.id}/1")
+    tablet.wait_for_selector(".sheet[data-loaded='1']")
+    assert tablet.query_selector(".tools .find") is None and tablet.query_selector(".tools .export")
+    assert script_errors(tablet) == []

@@ -168,6 +168,13 @@ def seed_sealed_meeting(*, chair: User | None = None, secretary: User | None = N
     """A held, minuted, signed and sealed council meeting, committed."""
     meeting, chair, secretary = seed_held_meeting(chair=chair, secretary=secretary, day=day,
                                                   passphrase=passphrase)
+    return minute_and_seal(meeting, chair, secretary, language=language, passphrase=passphrase)
+
+
+def minute_and_seal(meeting: Meeting, chair: User, secretary: User, *, language: str = "vi",
+                    passphrase: str = DEMO_PASSPHRASE) -> Meeting:
+    """Draft, edit, finalise and sign (chair, then secretary: that seals) the minutes of a
+    meeting from ``seed_held_meeting``, with whatever documents were added since; committed."""
     items = {item.position: item for item in meeting.agenda_items if item.parent_id is None}
     system = Actor.system()
     minutes_service.draft_minutes(meeting.id, system, language)

@@ -1,10 +1,9 @@
 """Full-text search over the minutes and documents of sealed meetings.
 
 Vietnamese is searched without its diacritics ("bien ban" finds "biên bản",
-"dong" finds "Đồng"): text is folded before it is indexed and queries are
-folded the same way. Folding maps every character to exactly one character,
-so a match found in the folded text points at the same place in the original
-and the snippet shows the real words.
+"dong" finds "Đồng"): text is folded (``server.services.folding``) before it is
+indexed and queries are folded the same way. Scanned pages are searched by the
+text their OCR gave (``documents.ocr``).
 
 SQLite uses an FTS5 table, PostgreSQL a table of pre-folded text with a GIN
 index on ``to_tsvector('simple', folded)`` (no ``unaccent`` extension
@@ -24,6 +23,7 @@ from server.extensions import db
 from server.models import Document, DocumentVersion, Meeting, Role
 from server.services.access import require_account_role
 from server.services.actors import Actor
+from server.services.folding import fold, snippet
 from server.services.minutes.minutes import minutes_of
 
 SQLITE_DDL = [
@@ -39,23 +39,8 @@ POSTGRES_DDL = [
     "CREATE INDEX IF NOT EXISTS ix_archive_text_folded ON archive_text "
     "USING gin (to_tsvector('simple', folded))",
 ]
-_FOLD_EXTRA = {"đ": "d", "Đ": "d", "ð": "d", "ł": "l", "ø": "o"}
 ARCHIVIST_ROLES = (Role.ADMIN, Role.SECRETARY)
 MAX_HITS = 50
-
-
-def _fold_char(char: str) -> str:
-    if char in _FOLD_EXTRA:
-        return _FOLD_EXTRA[char]
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    base = base.lower()
-    return base if len(base) == 1 else char
-
-
-def fold(value: str) -> str:
-    """Lower case without diacritics, one character for one: "Đồng" -> "dong"."""
-    value = unicodedata.normalize("NFC", value or "")
-    return "".join(_fold_char(c) for c in value)
 
 
 def _dialect() -> str:
@@ -121,18 +106,7 @@ def index_meeting(meeting: Meeting) -> int:
     return len(rows)
 
 
-def _snippet(original: str, folded: str, terms: list[str], width: int = 70) -> str:
-    original = unicodedata.normalize("NFC", original)
-    phrase = re.search(rf"\b{re.escape(' '.join(terms))}", folded)
-    positions = [m.start() for t in terms for m in [re.search(rf"\b{re.escape(t)}", folded)] if m]
-    at = phrase.start() if phrase else min(positions, default=0)
-    start, end = max(0, at - width), min(len(original), at + width)
-    if start:  # begin and end on whole words
-        start = original.find(" ", start, at) + 1 or start
-    if end < len(original):
-        end = original.rfind(" ", at, end) if original.rfind(" ", at, end) > at else end
-    snippet = " ".join(original[start:end].split())
-    return ("…" if start else "") + snippet + ("…" if end < len(original) else "")
+_snippet = snippet  # tests and callers know it by this name
 
 
 def _day(value: date | None, end: bool) -> datetime | None:

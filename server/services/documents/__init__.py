@@ -4,6 +4,8 @@
 - ``ingest``: from an uploaded file to a validated, stored PDF.
 - ``access``: who may read which document, and in what form.
 - ``pages``: page images (clean or watermarked), text and the PDF; background rendering.
+- ``ocr``: text for scanned pages, read in the background after rendering.
+- ``search``: find words in the meeting's documents (the tablet's find).
 - ``storage``: content-addressed blob storage, safe upload names.
 - ``annotations``: a delegate's ink, highlights and notes, as vectors.
 

@@ -20,6 +20,7 @@ from server.schemas.documents import DocumentOut, DocumentUpdate, DocumentUpload
 from server.services import audit, events
 from server.services.access import Permission, get_meeting, permissions
 from server.services.actors import Actor
+from server.services.documents import ocr
 from server.services.documents.access import ReadRight, audiences, readable_document
 from server.services.documents.ingest import Ingested, Upload, ingest
 
@@ -68,8 +69,10 @@ def _add_version(document: Document, ingested: Ingested, actor: Actor) -> Docume
         page_count=ingested.page_count, pages_rendered=ingested.pages_rendered,
         uploaded_by_id=actor.user.id if actor.user else None,
     )
-    version.pages = [DocumentPage(number=index, **page)
-                     for index, page in enumerate(ingested.pages, start=1)]
+    pages = [dict(page) for page in ingested.pages]
+    states = ocr.initial_states([page.pop("needs_ocr", False) for page in pages])
+    version.pages = [DocumentPage(number=index, ocr=state, **page)
+                     for index, (page, state) in enumerate(zip(pages, states), start=1)]
     db.session.add(version)
     db.session.flush()
     return version
@@ -238,10 +241,13 @@ def push(actor: Actor, meeting_id: int, document_id: int) -> Document:
 
 def describe_version(version: DocumentVersion) -> VersionOut:
     blob = db.session.get(Blob, version.blob_sha256)
+    read = ocr.progress_of(version)
     return VersionOut(id=version.id, number=version.number, filename=version.filename,
                       page_count=version.page_count, pages_rendered=version.pages_rendered,
                       sha256=version.blob_sha256, size=blob.size if blob else 0,
-                      converted_from=version.source_blob_sha256, uploaded_at=version.uploaded_at)
+                      converted_from=version.source_blob_sha256, uploaded_at=version.uploaded_at,
+                      ocr_pages_to_read=read["pages_to_read"], ocr_pages_read=read["pages_read"],
+                      ocr_failed=read["failed"])
 
 
 def describe(document: Document, right: ReadRight) -> DocumentOut:

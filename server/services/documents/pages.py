@@ -22,7 +22,7 @@ from server.extensions import db, socketio
 from server.models import Document, DocumentVersion, Meeting, utcnow
 from server.pdf import render, sandbox, watermark
 from server.services import events
-from server.services.documents import storage
+from server.services.documents import ocr, storage
 from server.services.actors import Actor
 from server.services.documents.access import (
     Found, ReadRight, audiences, readable, readable_document, require_pdf, watermark_lines,
@@ -143,11 +143,13 @@ def pdf_file(actor: Actor | None, document_id: int, number: int) -> tuple[Path, 
 
 
 def schedule_render(version_id: int) -> None:
-    """Render the remaining pages after the upload's commit: in the background, or inline
-    when ``DOCUMENT_RENDER_INLINE`` is set (tests, the CLI)."""
+    """Render the remaining pages after the upload's commit, then read the scanned ones
+    (``ocr.recognise_pending``): in the background, or inline when
+    ``DOCUMENT_RENDER_INLINE`` is set (tests, the CLI)."""
     app = current_app._get_current_object()
     if app.config.get("DOCUMENT_RENDER_INLINE"):
         _render_remaining(version_id)
+        ocr.recognise_pending(version_id)
     else:
         socketio.start_background_task(render_remaining, app, version_id)
 
@@ -159,6 +161,11 @@ def render_remaining(app, version_id: int) -> None:
             _render_remaining(version_id)
         except Exception:  # a background task has nobody to answer to but the log
             log.exception("rendering version %s failed", version_id)
+            db.session.rollback()
+        try:  # after the images: a tablet shows pages first, text for search can wait
+            ocr.recognise_pending(version_id)
+        except Exception:
+            log.exception("OCR of version %s failed", version_id)
         finally:
             db.session.remove()
 

@@ -9,6 +9,7 @@ import { TOOLS, drawAll, hits, relative, simplify } from "../ink.js";
 import { pageImage } from "../pages.js";
 import * as store from "../store.js";
 import { closeModal, el, toast } from "../ui.js";
+import { findButton } from "./find.js";
 import { askNote, showNote } from "./notes.js";
 
 const ZOOMS = [1, 1.5, 2, 3];
@@ -64,6 +65,7 @@ export function render(container, app, args) {
       t("share")),
     el("button", { class: "tool zoom-out", "aria-label": t("zoom_out"), onclick: () => setZoom(zoom - 1) }, "−"),
     el("button", { class: "tool zoom-in", "aria-label": t("zoom_in"), onclick: () => setZoom(zoom + 1) }, "+"),
+    findButton(meetingId, doc, (target) => turn(target)),
     doc.can_download || doc.watermarked
       ? el("button", { class: "tool export", onclick: exportCopy }, t("export_copy")) : null);
 
