@@ -61,6 +61,8 @@ class Config:
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
+    # /metrics answers only a scraper sending this token (Authorization: Bearer); unset, it is off.
+    METRICS_TOKEN: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +79,7 @@ class Config:
                 f"HEMICYCLE_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, "
                 f"not {config.ASYNC_MODE!r}"
             )
+        config.METRICS_TOKEN = _env("METRICS_TOKEN")
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
         for name, value in overrides.items():
             setattr(config, name, value)

@@ -102,3 +102,12 @@ def get(sid: str) -> ConnectionContext | None:
 
 def forget(sid: str) -> ConnectionContext | None:
     return _contexts.pop(sid, None)
+
+
+def connection_counts() -> dict[tuple[str, int], int]:
+    """(kind, meeting id) -> connections held by this process, for /metrics."""
+    counts: dict[tuple[str, int], int] = {}
+    for connection in list(_contexts.values()):
+        key = (connection.kind, connection.meeting_id)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
