@@ -6,9 +6,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from server.web import (
-        accounts, archive, control, documents, home, meetings, minutes, tablet, vendor,
+        accounts, archive, control, documents, home, meetings, minutes, system, tablet, vendor,
     )
 
-    for module in (accounts, archive, control, documents, home, meetings, minutes, tablet,
+    for module in (accounts, archive, control, documents, home, meetings, minutes, system, tablet,
                    vendor):
         app.register_blueprint(module.bp)
