@@ -6,7 +6,7 @@ import pytest
 from server.models import Role
 from tests import factories
 from tests.faults.tablets import Tablet
-from tests.faults.test_restore_drill import ok_run
+from tests.live import ok_run
 from tests.realtime.seed import seed_meeting
 
 pytestmark = pytest.mark.browser

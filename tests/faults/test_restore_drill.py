@@ -10,8 +10,6 @@ serve again: an old tablet's token still works and a new tablet pairs.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,24 +23,11 @@ from server.services.archive.demo_record import seed_sealed_meeting
 from server.services.voting import sealing
 from tests.faults.room import create_poll, seat
 from tests.faults.tablets import Tablet, cast_until_acknowledged
-from tests.live import ROOT, LiveServer, app_context_on
+from tests.live import LiveServer, app_context_on, hemicycle, ok_run
 from tests.realtime.clients import login
 from tests.pg import scratch_database
 
 pytestmark = [pytest.mark.live]
-
-
-def hemicycle(env: dict, *args) -> subprocess.CompletedProcess:
-    """The command line, as the operator runs it, with a server's settings."""
-    return subprocess.run([sys.executable, "-m", "server", *map(str, args)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-
-
-def ok_run(env: dict, *args) -> str:
-    result = hemicycle(env, *args)
-    assert result.returncode == 0, f"hemicycle {' '.join(map(str, args))}:\n" \
-                                   f"{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @contextlib.contextmanager
