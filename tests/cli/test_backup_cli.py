@@ -159,3 +159,15 @@ def test_prune_keeps_the_newest(run, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == [
         "hemicycle-2026-12-04.backup", "hemicycle-2026-12-05.backup", "notes.txt"]
     assert run("backup", "prune", folder, "--keep", 0).exit_code == 2
+
+
+def test_a_backup_written_into_the_data_directory_leaves_itself_out(run, app, stored):
+    data = app.config["DATA_DIR"]
+    out = data / "hemicycle-inside.backup"
+    assert run("backup", "create", "--out", out).exit_code == 0
+    assert run("backup", "create", "--out", out).exit_code == 0  # replaces the first, whole
+    with tarfile.open(out, "r:gz") as tar:
+        names = tar.getnames()
+    assert not [n for n in names if "inside" in n or n.endswith(".tmp")], names
+    assert not [p for p in data.iterdir() if p.name.startswith(".")]
+    assert json.loads((data / "last_backup.json").read_text())["path"] == str(out)

@@ -100,7 +100,8 @@ def create_backup(data_dir: Path, database_url: str, out: Path,
                         else database.schema_revision(database_url))
             member = "database/sqlite.db" if kind == "sqlite" else "database/postgresql.dump"
             writer.add_file(member, dump)
-        for name, path in data_files(data_dir, _skipped(data_dir, database_url, out)):
+        skip = _skipped(data_dir, database_url, out) | {writer.tmp.resolve()}
+        for name, path in data_files(data_dir, skip):
             try:
                 writer.add_file(name, path)
             except FileNotFoundError:

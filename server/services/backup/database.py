@@ -73,7 +73,8 @@ def snapshot(database_url: str, target: Path) -> str:
         source_path = sqlite_path(database_url)
         if not source_path.is_file():
             raise BackupError(f"no SQLite database at {source_path}")
-        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
+        # Not mode=ro: a read-only connection cannot open a WAL database whose -shm is absent.
+        source = sqlite3.connect(source_path, timeout=30)
         destination = sqlite3.connect(target)
         try:
             source.execute("PRAGMA busy_timeout=30000")
