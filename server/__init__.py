@@ -59,6 +59,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     init_realtime(app)
 
+    from server.monitoring import page as monitoring_page
+
+    monitoring_page.init_app(app)
+
     @app.get("/healthz")
     def healthz():
         from sqlalchemy import text

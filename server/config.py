@@ -83,6 +83,8 @@ class Config:
     # owner's recent addresses are in services/accounts/accounts.py (LOGIN_* overrides).
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
+    # /metrics answers only a scraper sending this token (Authorization: Bearer); unset, it is off.
+    METRICS_TOKEN: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -100,6 +102,7 @@ class Config:
                 f"HEMICYCLE_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, "
                 f"not {config.ASYNC_MODE!r}"
             )
+        config.METRICS_TOKEN = _env("METRICS_TOKEN")
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
         for name, value in overrides.items():
             setattr(config, name, value)

@@ -131,6 +131,20 @@ class LiveServer:
         self.stop()
 
 
+def hemicycle(env: dict, *args) -> subprocess.CompletedProcess:
+    """The command line as an operator runs it, with a server's settings (``server.env()``)."""
+    return subprocess.run([sys.executable, "-m", "server", *map(str, args)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def ok_run(env: dict, *args) -> str:
+    """``hemicycle(...)``'s output; AssertionError with everything it said unless it exits 0."""
+    result = hemicycle(env, *args)
+    assert result.returncode == 0, (f"hemicycle {' '.join(map(str, args))}:\n"
+                                    f"{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
 class Workers(list):
     """The two servers of :func:`scaled_out`, and the Socket.IO channel they share."""
 

@@ -17,7 +17,7 @@ from tests.factories import make_user
 
 VI_PO = i18n.CATALOGS / "vi" / "LC_MESSAGES" / "messages.po"
 # Pages whose every string must be in Vietnamese (the shared frame and this part's pages).
-COVERED_TEMPLATES = ["base.html", "error.html", "accounts/login.html"]
+COVERED_TEMPLATES = ["base.html", "error.html", "accounts/login.html", "system/index.html"]
 COVERED_MODULES = ["server/services/accounts/accounts.py", "server/auth.py", "server/api/auth.py",
                    "server/web/accounts.py"]
 

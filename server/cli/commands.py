@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-COMMAND_MODULES = ("archive", "audit", "ca", "database", "demo", "minutes", "serve", "users")
+COMMAND_MODULES = ("archive", "audit", "backup", "ca", "database", "demo", "minutes", "serve", "users")
 
 
 def with_app(command):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from server.monitoring import metrics
 from server.extensions import socketio
 from server.models import MeetingEvent
 from server.realtime import context, ticks
@@ -46,6 +47,7 @@ def broadcast(committed: list[MeetingEvent]) -> None:
             ticks.flush(event.meeting_id)  # the revisions before it go first
         if room is not None:
             socketio.emit("event", event_message(event), to=room)
+            metrics.EVENTS_PUBLISHED.labels(event.type).inc()
         if event.audience != "all":
             # Queued after the event itself, so members of the audience see the
             # revision already applied and ignore the tick.

@@ -177,3 +177,12 @@ def forget(sid: str) -> ConnectionContext | None:
     if context is not None and sid in context.sender.sids:
         context.sender.sids.remove(sid)
     return context
+
+
+def connection_counts() -> dict[tuple[str, int], int]:
+    """(kind, meeting id) -> connections held by this process, for /metrics."""
+    counts: dict[tuple[str, int], int] = {}
+    for connection in list(_contexts.values()):
+        key = (connection.kind, connection.meeting_id)
+        counts[key] = counts.get(key, 0) + 1
+    return counts

@@ -20,7 +20,8 @@ from tests.security import snapshot as snap
 from tests.security.test_authorisation_matrix import allowed_roles
 from tests.security.world import ROLES, _pdf
 
-NOT_PAGES = ("/api/", "/static/", "/vendor/", "/healthz", "/tablet/")
+# /metrics answers a bearer token, not a role: tests/realtime/test_metrics_live.py.
+NOT_PAGES = ("/api/", "/static/", "/vendor/", "/healthz", "/tablet/", "/metrics")
 MEETING_FORM = {"title": "Kỳ họp mới", "body": "HĐND tỉnh", "starts_at": "2030-01-01T08:00",
                 "place": "Hội trường"}
 FROM_FILE = object()  # marker: the form carries a fresh PDF as `file`
@@ -36,6 +37,7 @@ PAGE_RULES: dict[str, tuple] = {
     "GET archive.minutes_pdf": ("archivist", None),
     "GET archive.package": ("archivist", None),
     "GET meetings.index": ("user", None),
+    "GET system.index": ("admin", None),
     "GET meetings.new": ("archivist", None),
     "POST meetings.new": ("archivist", MEETING_FORM),
     "GET meetings.overview": (P.PREPARE, None),

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import delete, select
 
+from server.monitoring import metrics
 from server.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from server.extensions import db
 from server.models import LoginFailure, LoginSession, Role, User, utcnow
@@ -186,6 +187,7 @@ def _refuse(username: str, remote_addr: str, reason: str, *, user_id: int | None
             count_failure: bool) -> None:
     """Record a refused login in a transaction of its own, so raising cannot undo it."""
     db.session.rollback()
+    metrics.LOGIN_FAILURES.labels(reason).inc()
     now = utcnow()
     if count_failure:
         db.session.add(LoginFailure(username=username, remote_addr=remote_addr, at=now))

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager
 
+from server.monitoring import metrics
 from server.errors import (
     Conflict, HemicycleError, NotAuthenticated, NotFound, database_unavailable,
 )
@@ -67,6 +69,7 @@ class Request:
     revision: int | None = None
     error: HemicycleError | None = None
     done: bool = False
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 _queue: list[Request] = []
@@ -92,10 +95,20 @@ def submit(request: Request) -> tuple[dict, int]:
             with _queue_guard:
                 batch = _queue[:MAX_BATCH]
                 del _queue[:MAX_BATCH]
+            _observe(batch)
             run(batch)
     if request.error is not None:
         raise request.error
     return request.answer, request.revision
+
+
+def _observe(batch: list[Request]) -> None:
+    if not batch:
+        return
+    now = time.monotonic()
+    metrics.BALLOT_BATCH_SIZE.observe(len(batch))
+    for request in batch:
+        metrics.BALLOT_QUEUE_WAIT.observe(now - request.queued_at)
 
 
 def run(batch: list[Request]) -> None:
