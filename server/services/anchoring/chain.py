@@ -45,8 +45,8 @@ def _hashes(seqs: set[int]) -> dict[int, str]:
     ordered = sorted(seqs)
     for start in range(0, len(ordered), 500):
         batch = ordered[start:start + 500]
-        found.update(db.session.execute(select(AuditEntry.seq, AuditEntry.hash)
-                                        .where(AuditEntry.seq.in_(batch))).tuples())
+        found.update((seq, digest) for seq, digest in db.session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(batch))))
     return found
 
 
