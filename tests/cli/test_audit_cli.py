@@ -199,3 +199,30 @@ def test_audit_key_prints_the_key_id_the_checkpoints_name(tmp_path):
     shown = run_cli(data, url, "key")
     assert shown.returncode == 0 and "BEGIN PUBLIC KEY" in shown.stdout
     assert json.loads(checkpoint_lines(data)[0])["key"] in shown.stdout
+
+
+def test_serve_checkpoints_the_head_at_its_interval(tmp_path):
+    """`hemicycle serve` with HEMICYCLE_AUDIT_CHECKPOINT_SECONDS checkpoints a moved head."""
+    from tests.live import LiveServer, app_context_on, wait_until
+
+    url, data = f"sqlite:///{tmp_path / 'serve.db'}", tmp_path / "data"
+
+    def interval_seqs():
+        path = data / "audit" / "checkpoints.jsonl"
+        lines = path.read_text().splitlines() if path.is_file() else []
+        return [json.loads(line)["seq"] for line in lines
+                if json.loads(line)["reason"] == "interval"]
+
+    with app_context_on(tmp_path, url, migrate=True):
+        from server.extensions import db
+        from server.services import audit
+        from server.services.actors import Actor
+
+        audit.record("meeting.updated", "meeting", 1, actor=Actor.system(), payload={})
+        db.session.commit()
+        with LiveServer(data, url, env={"HEMICYCLE_AUDIT_CHECKPOINT_SECONDS": "0.5"}):
+            wait_until(lambda: 1 in interval_seqs(), what="an interval checkpoint of entry 1")
+            audit.record("meeting.updated", "meeting", 1, actor=Actor.system(), payload={})
+            db.session.commit()
+            wait_until(lambda: 2 in interval_seqs(), what="an interval checkpoint of entry 2")
+    assert run_verify(data, url).returncode == 0
