@@ -43,7 +43,8 @@ class LocalTsa:
 
 
 @contextlib.contextmanager
-def local_tsa():
+def local_tsa(clock: datetime | None = None):
+    """``clock``: the one time the TSA states in every token (a TSA of another moment)."""
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA Root")])
     root = _cert("Test TSA Root", root_key, root_name, root_key, ca=True)
@@ -60,7 +61,7 @@ def local_tsa():
         tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption())),
-        certs_to_embed=[asn1(root)])
+        certs_to_embed=[asn1(root)], fixed_dt=clock)
     served: list = []
 
     class Handler(BaseHTTPRequestHandler):

@@ -155,6 +155,19 @@ def test_a_timestamp_of_other_data_or_an_unknown_tsa_fails(app):
                         "the timestamp is of other data"]
 
 
+def test_a_timestamp_of_another_time_than_the_checkpoint_states_fails(app):
+    """What a checkpoint forged later looks like: its signed time is old, its timestamp new."""
+    from datetime import datetime, timedelta, timezone
+
+    _append(1)
+    with local_tsa(clock=datetime.now(timezone.utc) + timedelta(days=1)) as tsa:
+        app.config["AUDIT_TSA_URL"] = tsa.url
+        written = checkpoints.checkpoint_now("manual")
+    [problem] = chain.verify_chain(tsa_roots=[tsa.root_pem]).problems
+    assert problem.startswith(f"checkpoint 1 (seq 1, {written['at']}, manual): timestamped at ")
+    assert problem.endswith("not at the time it states")
+
+
 def test_an_unreachable_tsa_leaves_a_signed_checkpoint_without_a_timestamp(app):
     _append(1)
     with local_tsa() as tsa:

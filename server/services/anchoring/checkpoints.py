@@ -223,8 +223,23 @@ def read_checkpoints(lines: list[str], public_pem: bytes | None,
             elif entry.timestamp.trusted is False:
                 entry.problems.append(f"{entry.label}: timestamp by an untrusted TSA "
                                       f"({entry.timestamp.tsa})")
+            elif not _close_in_time(checkpoint.get("at"), entry.timestamp.at):
+                # A checkpoint rewritten later cannot get a timestamp of its stated time.
+                entry.problems.append(f"{entry.label}: timestamped at {entry.timestamp.at}, "
+                                      "not at the time it states")
         result.append(entry)
     return result
+
+
+TIMESTAMP_TOLERANCE_SECONDS = 600  # the TSA's answer may take a while, clocks drift
+
+
+def _close_in_time(stated: str | None, stamped: str | None) -> bool:
+    try:
+        delta = datetime.fromisoformat(stamped) - datetime.fromisoformat(stated)
+    except (TypeError, ValueError):
+        return False
+    return abs(delta.total_seconds()) <= TIMESTAMP_TOLERANCE_SECONDS
 
 
 def compare_with_chain(checkpoints: list[CheckpointLine], hashes: dict[int, str],
