@@ -51,12 +51,13 @@ def verify_command(checkpoint_file: Path | None, key_file: Path | None,
         _fail(str(error))
     except SQLAlchemyError as error:
         _fail(f"cannot read the audit log: {str(error).splitlines()[0]}")
-    for note in report.notes:
-        click.echo(f"Note: {note}")
     summary = (f"{report.entries} entries, head {report.head}; {report.checkpoints} "
                f"checkpoint(s), {report.timestamped} timestamped; {report.minutes} minutes")
     if report.ok:
         click.echo(f"OK: {summary}")
+    for note in report.notes:
+        click.echo(f"Note: {note}")
+    if report.ok:
         return
     for problem in report.problems:
         click.echo(f"FAIL: {problem}", err=True)

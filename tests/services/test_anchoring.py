@@ -175,3 +175,28 @@ def test_an_unreachable_tsa_leaves_a_signed_checkpoint_without_a_timestamp(app):
     app.config["AUDIT_TSA_URL"] = url  # the server is gone: connection refused
     written = checkpoints.checkpoint_now("manual")
     assert "tst" not in written and chain.verify_chain().ok
+
+
+def test_on_postgresql_the_seal_checkpoint_is_the_committed_head(postgres_url, tmp_path):
+    """The head at commit comes from the transaction's own appends (under PostgreSQL's
+    writers' lock): the checkpoint must be the entry the database then holds last."""
+    from server import create_app
+    from server.models import Base
+    from server.services.archive.demo_record import seed_sealed_meeting
+    from tests.conftest import test_config
+    from tests.pg import scratch_database
+
+    with scratch_database(postgres_url) as url:
+        app = create_app(test_config(tmp_path, DATABASE_URL=url))
+        with app.app_context():
+            Base.metadata.create_all(db.engine)
+            seed_sealed_meeting()
+            db.session.remove()
+            [line] = _lines(app)
+            last = _last_entry()
+            assert (line["seq"], line["hash"]) == (last.seq, last.hash)
+            assert line["reason"] == "minutes.finalised,meeting.sealed"
+            report = chain.verify_chain()
+            assert report.ok and report.checkpoints == 1, report.problems
+            db.session.remove()
+        db.engine.dispose()

@@ -10,6 +10,8 @@ Layout inside the bag's ``data/`` directory::
     record/meeting.json, agenda.json, polls.json
     record/attendance.csv, speeches.csv, ballots.csv
     record/audit.jsonl           the meeting's stretch of the audit chain
+    record/checkpoints.jsonl     its signed checkpoints, and record/audit-key.pem
+                                 (written by ``anchoring.packages``)
 """
 from __future__ import annotations
 
