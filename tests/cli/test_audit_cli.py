@@ -226,3 +226,26 @@ def test_serve_checkpoints_the_head_at_its_interval(tmp_path):
             db.session.commit()
             wait_until(lambda: 2 in interval_seqs(), what="an interval checkpoint of entry 2")
     assert run_verify(data, url).returncode == 0
+
+
+def test_an_attacker_with_the_key_is_caught_by_the_copy_kept_elsewhere(tmp_path):
+    """Root on the server rewrites the history and the checkpoint file, signing anew with the
+    server's key: the local check passes (docs/SECURITY.md says so); the copy does not."""
+    url, data = f"sqlite:///{tmp_path / 'audit.db'}", tmp_path / "data"
+    upgrade(url)
+    append(url, data, 3)
+    assert run_cli(data, url, "checkpoint").returncode == 0
+    copy = tmp_path / "offsite-checkpoints.jsonl"
+    copy.write_text((data / "audit" / "checkpoints.jsonl").read_text())
+    key_copy = tmp_path / "offsite-audit-key.pem"
+    key_copy.write_bytes((data / "audit" / "audit-key.pem").read_bytes())
+
+    rechain(url, data, 2, actor="user:666")
+    (data / "audit" / "checkpoints.jsonl").unlink()
+    assert run_cli(data, url, "checkpoint").returncode == 0
+    assert run_verify(data, url).returncode == 0
+
+    broken = run_verify(data, url, "--checkpoints", str(copy), "--key", str(key_copy))
+    assert broken.returncode == 1
+    assert "FAIL: checkpoint 1 (seq 3, " in broken.stderr
+    assert "history rewritten up to entry 3" in broken.stderr
