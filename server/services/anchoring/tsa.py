@@ -35,10 +35,10 @@ def request_token(url: str, data: bytes) -> str:
                                timeout=TIMEOUT_SECONDS)
         answer.raise_for_status()
         token = handle_tsp_response(tsp.TimeStampResp.load(answer.content), nonce)
-        token.dump()  # parse it all now: a malformed answer fails here, not at verify time
+        _ = token.native  # parse it all now: a malformed answer fails here, not at verify time
     except (OSError, requests.RequestException, TimestampRequestError, ValueError) as exc:
         raise TimestampError(f"timestamp from {url} failed: {exc}") from None
-    return base64.b64encode(token.dump(force=True)).decode()
+    return base64.b64encode(token.dump()).decode()  # the TSA's own bytes, as signed
 
 
 def _roots(pems: list[bytes]):
@@ -62,7 +62,8 @@ class TokenCheck:
     problem: str = ""
 
 
-def check_token(token_b64: str, data: bytes, tsa_roots_pem: list[bytes] | None = None) -> TokenCheck:
+def check_token(token_b64: str, data: bytes,
+                tsa_roots_pem: list[bytes] | None = None) -> TokenCheck:
     """Check a token over sha256(data); ``tsa_roots_pem`` are the TSA roots to trust."""
     from asn1crypto import cms
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
