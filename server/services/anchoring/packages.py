@@ -32,7 +32,8 @@ def write_into_package(record_dir: Path, first_seq: int, last_seq: int) -> int:
         if isinstance(seq, int) and first_seq <= seq <= last_seq:
             kept.append(line + "\n")
     record_dir.mkdir(parents=True, exist_ok=True)
-    (record_dir / PACKAGE_CHECKPOINTS).write_text("".join(kept), encoding="utf-8")
+    if kept:  # none for a meeting sealed before checkpoints existed: verify notes that
+        (record_dir / PACKAGE_CHECKPOINTS).write_text("".join(kept), encoding="utf-8")
     key_path = keys.public_key_path()
     if key_path.is_file():
         (record_dir / PACKAGE_KEY).write_bytes(key_path.read_bytes())
@@ -49,7 +50,8 @@ def check_package(record_dir: Path, segment: list[dict], stated_head: str | None
     checkpoint, so the minutes' record is anchored."""
     path = record_dir / PACKAGE_CHECKPOINTS
     if not path.is_file():
-        return [], ["the package holds no audit checkpoints (exported before they existed?)"]
+        return [], ["the package holds no audit checkpoints (its meeting was sealed or "
+                    "exported before they existed?): its chain is not anchored"]
     notes = []
     if public_pem is None and (record_dir / PACKAGE_KEY).is_file():
         public_pem = (record_dir / PACKAGE_KEY).read_bytes()

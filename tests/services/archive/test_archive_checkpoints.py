@@ -97,3 +97,15 @@ def test_checkpoints_re_signed_with_a_forgers_key_fail_against_the_deployments_k
     assert result.exit_code == 1
     assert "FAIL: audit: checkpoint 1 (seq " in result.output
     assert "signed by another key" in result.output
+
+
+def test_a_meeting_sealed_before_checkpoints_existed_exports_and_verifies_with_a_note(app,
+                                                                                    tmp_path):
+    meeting = seed_sealed_meeting()
+    checkpoints.checkpoint_path().unlink()  # as on a server upgraded after the seal
+    package = export_package(meeting.id, tmp_path / "old.zip")
+    with zipfile.ZipFile(package) as archive:
+        assert not [n for n in archive.namelist() if n.endswith("checkpoints.jsonl")]
+    result = verify_package(package)
+    assert result.ok, result.problems
+    assert any("holds no audit checkpoints" in note for note in result.notes)
