@@ -85,6 +85,15 @@ class Config:
     LOGIN_WINDOW_SECONDS: int = 300
     # /metrics answers only a scraper sending this token (Authorization: Bearer); unset, it is off.
     METRICS_TOKEN: str | None = None
+    # Audit checkpoints (docs/SECURITY.md): seconds between checkpoints of the chain's head
+    # by the serving process (0: only at finalisations, seals and `hemicycle audit
+    # checkpoint`); the RFC 3161 TSA that timestamps them (unset: none); the audit key
+    # (unset: DATA_DIR/audit/audit.key, created on first use); the checkpoint file
+    # (unset: DATA_DIR/audit/checkpoints.jsonl).
+    AUDIT_CHECKPOINT_SECONDS: float = 3600.0
+    AUDIT_TSA_URL: str | None = None
+    AUDIT_KEY: str | None = None
+    AUDIT_CHECKPOINT_FILE: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -104,6 +113,10 @@ class Config:
             )
         config.METRICS_TOKEN = _env("METRICS_TOKEN")
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
+        config.AUDIT_CHECKPOINT_SECONDS = float(_env("AUDIT_CHECKPOINT_SECONDS", "3600"))
+        config.AUDIT_TSA_URL = _env("AUDIT_TSA_URL")
+        config.AUDIT_KEY = _env("AUDIT_KEY")
+        config.AUDIT_CHECKPOINT_FILE = _env("AUDIT_CHECKPOINT_FILE")
         for name, value in overrides.items():
             setattr(config, name, value)
         if not config.SECRET_KEY:

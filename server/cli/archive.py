@@ -35,12 +35,17 @@ def export_command(meeting_id: int, out: Path) -> None:
 @click.argument("package", type=click.Path(exists=True, path_type=Path))
 @click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM certificate(s) to trust instead of the CA inside the package.")
-def verify_command(package: Path, trust_file: Path | None) -> None:
-    """Check a package: BagIt checksums, both signatures, and the audit chain up to the
-    head the minutes state. Needs no database."""
+@click.option("--audit-key", "audit_key", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path),
+              help="The deployment's audit public key (`hemicycle audit key`) instead of the "
+                   "one inside the package.")
+def verify_command(package: Path, trust_file: Path | None, audit_key: Path | None) -> None:
+    """Check a package: BagIt checksums, both signatures, the audit chain up to the
+    head the minutes state, and the chain's signed checkpoints. Needs no database."""
     from server.services.archive.verify import verify_package
 
-    result = verify_package(package, [trust_file.read_bytes()] if trust_file else None)
+    result = verify_package(package, [trust_file.read_bytes()] if trust_file else None,
+                            audit_key.read_bytes() if audit_key else None)
     for note in result.notes:
         click.echo(f"Note: {note}")
     if result.pdf is not None:

@@ -47,7 +47,10 @@ def run_server(app, host: str, port: int) -> None:
         storage.remove_stale_temporaries()  # leftovers of writes a crash interrupted
     from server.realtime import heartbeat
 
+    from server.services.anchoring import checkpoints
+
     socketio.start_background_task(heartbeat.run_forever, app)
+    socketio.start_background_task(checkpoints.run_forever, app)
     mode = app.config["ASYNC_MODE"]
     click.echo(f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)")
     sys.stdout.flush()

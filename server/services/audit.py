@@ -2,8 +2,9 @@
 
 Each entry's hash covers the previous entry's hash, its sequence number and
 its content, so an edited, deleted or reordered entry breaks the chain at that
-point. The chain's head is printed in the signed minutes, which also catches
-entries cut from the end.
+point. The chain's head is printed in the signed minutes, and signed checkpoints
+of the head are kept outside the database (``services.anchoring``): those catch
+entries cut from the end and a history rewritten with every later hash recomputed.
 """
 from __future__ import annotations
 
@@ -115,6 +116,13 @@ def _head(session: Session) -> tuple[int, str]:
         ).first()
         tail = (head.seq, head.hash) if head else (0, GENESIS)
     return tail
+
+
+def current_head(session: Session) -> tuple[int, str]:
+    """The (seq, hash) this transaction would leave as the chain's head if it committed now:
+    its own last append if it made one (it then holds the writers' lock), else the stored
+    head. Used to checkpoint the head at commit (``services.anchoring``)."""
+    return _head(session)
 
 
 def record(action: str, obj_type: str, obj_id="", *, actor: Actor, meeting_id: int | None = None,

@@ -6,7 +6,9 @@ the record as JSON and CSV (attendance, agenda, speeches, polls, ballots with
 no voter on secret ones) and the meeting's stretch of the audit chain, from
 its first entry to its last. Entries of other meetings inside that stretch
 keep their hashes but not their payloads, so the chain can be recomputed up to
-the head the signed minutes state, without disclosing other meetings.
+the head the signed minutes state, without disclosing other meetings. The
+signed checkpoints of that stretch (``services.anchoring``) and the audit public
+key go with it.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from server.extensions import db
 from server.models import AuditEntry, Meeting, MeetingStatus, MinutesStatus, utcnow
 from server.services import audit, events
 from server.services.actors import Actor
+from server.services.anchoring import checkpoints, packages
 from server.services.archive import search
 from server.services.archive.record import write_record
 from server.services.minutes.minutes import current_pdf, minutes_of
@@ -39,6 +42,7 @@ def seal_meeting(meeting: Meeting, actor: Actor) -> None:
     meeting.sealed_at = utcnow()
     audit.record("meeting.sealed", "meeting", meeting.id, actor=actor, meeting_id=meeting.id,
                  payload={"sealed_at": meeting.sealed_at.isoformat()})
+    checkpoints.checkpoint_at_commit("meeting.sealed")
     events.publish(meeting.id, "meeting.sealed", {"wipe_confidential": True})
     search.index_meeting(meeting)
 
@@ -89,7 +93,10 @@ def export_package(meeting_id: int, out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="hemicycle-bag-") as tmp:
         bag_dir = Path(tmp) / BAG_NAME.format(id=meeting.id)
         bag_dir.mkdir()
-        write_record(meeting, minutes, current_pdf(minutes), audit_segment(meeting.id), bag_dir)
+        segment = audit_segment(meeting.id)
+        write_record(meeting, minutes, current_pdf(minutes), segment, bag_dir)
+        if segment:
+            packages.write_into_package(bag_dir / "record", segment[0]["seq"], segment[-1]["seq"])
         bagit.make_bag(str(bag_dir), {
             "Source-Organization": meeting.body,
             "External-Identifier": f"hemicycle:meeting:{meeting.id}"

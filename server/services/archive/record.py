@@ -12,6 +12,8 @@ Layout inside the bag's ``data/`` directory::
     record/audit.jsonl           the meeting's stretch of the audit chain
     drafts/index.json            each draft opened for comments, with every comment and answer
     drafts/<id>-report.pdf|xlsx  its compiled comment report (bảng tổng hợp ý kiến)
+    record/checkpoints.jsonl     its signed checkpoints, and record/audit-key.pem
+                                 (written by ``anchoring.packages``)
 """
 from __future__ import annotations
 

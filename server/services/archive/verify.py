@@ -3,7 +3,8 @@
 Three things must hold: the bag is complete and every file matches its
 sha256 manifest; both signatures on the minutes are intact and valid and
 nothing but form filling followed them; and the audit chain in the package
-recomputes, entry by entry, up to the head that the signed minutes state.
+recomputes, entry by entry, up to the head that the signed minutes state, and
+matches the signed checkpoints of the chain's head that the package carries.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from types import SimpleNamespace
 
 import bagit
 
+from server.services.anchoring import packages as anchored
 from server.services.audit import canonical_json, entry_hash
 from server.services.minutes.signing import PdfCheck, verify_pdf
 
@@ -88,8 +90,10 @@ def check_audit_segment(lines: list[str], stated_head: str | None) -> list[str]:
     return problems
 
 
-def verify_package(path: Path, trust_pems: list[bytes] | None = None) -> PackageCheck:
-    """Check a package (.zip or bag directory); ``trust_pems`` default to its own CA."""
+def verify_package(path: Path, trust_pems: list[bytes] | None = None,
+                   audit_key_pem: bytes | None = None) -> PackageCheck:
+    """Check a package (.zip or bag directory); ``trust_pems`` default to its own CA,
+    ``audit_key_pem`` (the audit public key its checkpoints are signed with) to its own."""
     result = PackageCheck()
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="hemicycle-verify-") as tmp:
@@ -121,6 +125,11 @@ def verify_package(path: Path, trust_pems: list[bytes] | None = None) -> Package
         audit_path = data / "record" / "audit.jsonl"
         lines = audit_path.read_text(encoding="utf-8").splitlines() if audit_path.is_file() else []
         result.problems.extend(check_audit_segment(lines, result.pdf.audit_head))
+        problems, notes = anchored.check_package(
+            data / "record", [json.loads(line) for line in lines], result.pdf.audit_head,
+            audit_key_pem)
+        result.problems.extend(f"audit: {problem}" for problem in problems)
+        result.notes.extend(notes)
         stated = json.loads((data / "minutes" / "minutes.json").read_text(encoding="utf-8"))
         if stated.get("audit_head") != result.pdf.audit_head:
             result.problems.append("minutes.json and the signed PDF state different audit heads")

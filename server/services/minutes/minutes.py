@@ -22,6 +22,7 @@ from server.models import Blob, Meeting, MeetingStatus, Minutes, MinutesStatus, 
 from server.pdf.minutes import render_minutes
 from server.pdf.signature_fields import add_signature_fields
 from server.services import audit, events
+from server.services.anchoring import checkpoints
 from server.services.documents import storage
 from server.services.access import Permission, get_meeting
 from server.services.actors import Actor
@@ -209,6 +210,7 @@ def finalise_minutes(meeting_id: int, actor: Actor | None) -> Minutes:
     minutes.finalised_at = utcnow()
     audit.record("minutes.finalised", "minutes", minutes.id, actor=actor, meeting_id=meeting.id,
                  payload={"audit_head": head, "pdf_sha256": minutes.pdf_sha256})
+    checkpoints.checkpoint_at_commit("minutes.finalised")
     events.publish(meeting.id, "minutes.finalised", {"minutes_id": minutes.id}, audience="staff")
     return minutes
 
