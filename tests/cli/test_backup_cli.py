@@ -171,3 +171,28 @@ def test_a_backup_written_into_the_data_directory_leaves_itself_out(run, app, st
     assert not [n for n in names if "inside" in n or n.endswith(".tmp")], names
     assert not [p for p in data.iterdir() if p.name.startswith(".")]
     assert json.loads((data / "last_backup.json").read_text())["path"] == str(out)
+
+
+def test_checkpoints_are_read_before_the_database_snapshot(run, stored, tmp_path, monkeypatch):
+    # A checkpoint appended while the snapshot is taken names an entry the snapshot may lack:
+    # the backup keeps the file as it was before, so the restored chain is never "cut short".
+    from server.services.backup import database
+
+    checkpoints = stored.parents[2] / "audit" / "checkpoints.jsonl"
+    checkpoints.parent.mkdir()
+    checkpoints.write_text('{"seq": 1}\n')
+    snapshot = database.snapshot
+
+    def snapshot_while_a_checkpoint_lands(url, dump):
+        snapshot(url, dump)
+        with checkpoints.open("a") as handle:
+            handle.write('{"seq": 2}\n')
+
+    monkeypatch.setattr(database, "snapshot", snapshot_while_a_checkpoint_lands)
+    out = tmp_path / "b.backup"
+    assert run("backup", "create", "--out", out).exit_code == 0
+    target = tmp_path / "restored"
+    result = run("backup", "restore", out, "--data-dir", target,
+                 "--database-url", f"sqlite:///{tmp_path / 'restored.db'}")
+    assert result.exit_code == 0, result.output
+    assert (target / "audit" / "checkpoints.jsonl").read_text() == '{"seq": 1}\n'

@@ -11,6 +11,10 @@
 
 The database goes first on purpose: a document is stored before the row that names it is
 committed, so every file the snapshot refers to is already on disk when the files are read.
+The one exception is the audit checkpoint file (``audit/checkpoints.jsonl``), read *before*
+the snapshot: a checkpoint names an entry already committed, so an earlier copy never
+names an entry the snapshot lacks (a later one could, and the restored chain would then
+fail `audit verify` as cut short).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from server.services.backup import container, database
 
 FORMAT = 1
 SKIPPED_DIRS = {"cache", "tmp", "backups"}
+CHECKPOINTS = "data/audit/checkpoints.jsonl"
 STATE_FILE = "last_backup.json"
 SECRET_SETTINGS = ("SECRET", "PASSWORD", "PASSPHRASE", "TOKEN")
 
@@ -94,6 +99,8 @@ def create_backup(data_dir: Path, database_url: str, out: Path,
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as work:
             started = _now()
+            checkpoints = data_dir / CHECKPOINTS.removeprefix("data/")
+            early = checkpoints.read_bytes() if checkpoints.is_file() else None
             dump = Path(work) / "snapshot"
             database.snapshot(database_url, dump)
             revision = (database.schema_revision(f"sqlite:///{dump}") if kind == "sqlite"
@@ -103,6 +110,9 @@ def create_backup(data_dir: Path, database_url: str, out: Path,
         skip = _skipped(data_dir, database_url, out) | {writer.tmp.resolve()}
         for name, path in data_files(data_dir, skip):
             try:
+                if name == CHECKPOINTS and early is not None:
+                    writer.add_bytes(name, early)
+                    continue
                 writer.add_file(name, path)
             except FileNotFoundError:
                 continue  # a temporary file that went away: nothing to keep
