@@ -37,6 +37,15 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def trust_roots_from_env() -> tuple[str, ...]:
+    """``HEMICYCLE_TRUST_ROOTS``: paths separated by ``:`` (``os.pathsep``)."""
+    return tuple(p for p in (_env("TRUST_ROOTS") or "").split(os.pathsep) if p.strip())
+
+
+def data_dir_from_env() -> Path:
+    return Path(_env("DATA_DIR", "data")).resolve()
+
+
 @dataclass
 class Config:
     DATA_DIR: Path = Path("data")
@@ -61,6 +70,9 @@ class Config:
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
+    # PEM files (or directories of them) whose certificates are trusted, besides the
+    # deployment's own CA, as roots for signatures on the minutes (e.g. the national root CA).
+    TRUST_ROOTS: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -78,6 +90,7 @@ class Config:
                 f"not {config.ASYNC_MODE!r}"
             )
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
+        config.TRUST_ROOTS = trust_roots_from_env()
         for name, value in overrides.items():
             setattr(config, name, value)
         if not config.SECRET_KEY:
