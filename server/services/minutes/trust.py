@@ -138,7 +138,7 @@ def certificate_problem(certificate: x509.Certificate, chain: list[x509.Certific
     """Why ``certificate`` may not sign minutes at ``at`` (default now), or None."""
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import (
-        ExpiredError, NotYetValidError, PathBuildingError,
+        ExpiredError, InvalidCertificateError, NotYetValidError, PathBuildingError,
         PathValidationError, RevokedError)
 
     at = at or datetime.now(timezone.utc)
@@ -167,6 +167,8 @@ def certificate_problem(certificate: x509.Certificate, chain: list[x509.Certific
                                   f"The certificate was not yet valid on {at:%Y-%m-%d %H:%M} UTC.")
     except RevokedError:
         return CertificateProblem("certificate_revoked", "The certificate is revoked.")
+    except InvalidCertificateError as exc:  # e.g. self-signed: anyone can make one
+        return CertificateProblem("certificate_untrusted", f"{_untrusted(certificate)} ({exc})")
     except PathValidationError as exc:
         return CertificateProblem("certificate_untrusted", f"{_untrusted(certificate)} ({exc})")
     return None

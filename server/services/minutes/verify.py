@@ -77,6 +77,22 @@ class PdfCheck:
                 and all(s.ok for s in self.signatures))
 
 
+_WINDOW_INDICATIONS = {"EXPIRED", "NOT_YET_VALID", "OUT_OF_BOUNDS_NO_POE",
+                       "OUT_OF_BOUNDS_NOT_REVOKED"}
+
+
+def _validity_problem(cert, at: datetime) -> str | None:
+    if cert is None:
+        return None
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    if at > not_after:
+        return f"its certificate had expired when it signed (valid until {not_after:%Y-%m-%d})"
+    if at < not_before:
+        return f"its certificate was not yet valid when it signed (from {not_before:%Y-%m-%d})"
+    return None
+
+
 def _indication(status) -> str:
     return getattr(status.trust_problem_indic, "name", "")
 
@@ -96,7 +112,14 @@ def _problems(status, roots, claimed: datetime | None, now: datetime) -> list[st
                             "HEMICYCLE_TRUST_ROOTS or --trust)")
         else:
             indication = _indication(status)
-            problems.append(_TRUST_PROBLEMS.get(indication, f"not trusted ({indication or 'unknown'})"))
+            window = _validity_problem(status.signing_cert, claimed or now)
+            if window and indication in _WINDOW_INDICATIONS:
+                problems.append(window)
+            elif status.signing_cert is not None and status.signing_cert.self_signed != "no":
+                problems.append("not trusted: its certificate is self-signed")
+            else:
+                problems.append(_TRUST_PROBLEMS.get(indication,
+                                                    f"not trusted ({indication or 'unknown'})"))
     if claimed is None:
         problems.append("it states no signing time")
     elif claimed > now + CLOCK_SLACK:
