@@ -25,7 +25,7 @@ from server.pdf.minutes_labels import labels
 from server.pdf.signature_fields import FIELDS, SIGNING_ORDER
 from server.services import audit, events
 from server.services.minutes import ca, trust
-from server.services.minutes.verify import check_record, verify_pdf
+from server.services.minutes.verify import check_record, problems_of, verify_pdf
 from server.services.access import Permission, get_meeting, participant_of
 from server.services.actors import Actor
 from server.services.archive import package
@@ -140,8 +140,7 @@ def _refuse_altered(minutes, pdf: bytes, roots: list[x509.Certificate]) -> None:
     signature trusted and by the registered signer."""
     check = verify_pdf(pdf, roots, expected=len(minutes.signatures))
     check_record(check, pdf, minutes, read_blob(minutes.pdf_sha256))
-    problems = [check.error] if check.error else []
-    problems += check.problems + [f"{s.field}: {p}" for s in check.signatures for p in s.problems]
+    problems = problems_of(check)
     if problems:
         raise Conflict("The minutes were altered since they were finalised; they cannot be "
                        "signed: " + "; ".join(problems) + ".", code="minutes_altered")

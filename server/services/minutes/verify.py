@@ -232,3 +232,25 @@ def check_record(result: PdfCheck, pdf: bytes, minutes: Minutes, unsigned_pdf: b
         if row.revoked_at is not None and row.revoked_at <= signature.signed_at:
             check.problems.append(f"its certificate was revoked on {row.revoked_at:%Y-%m-%d}, "
                                   "before it signed")
+
+
+def verify_minutes(minutes: Minutes) -> PdfCheck:
+    """The minutes as the server holds them, checked as a verifier would: the deployment's
+    trust, the layout, and the record (for the minutes page)."""
+    from server.services.minutes.minutes import current_pdf, read_blob
+
+    pdf = current_pdf(minutes)
+    try:
+        roots = trust.deployment_roots()
+    except trust.TrustError as error:
+        return PdfCheck([], None, error=str(error))
+    result = verify_pdf(pdf, roots, expected=len(minutes.signatures))
+    check_record(result, pdf, minutes, read_blob(minutes.pdf_sha256))
+    return result
+
+
+def problems_of(result: PdfCheck) -> list[str]:
+    """Every problem as one line, for a page or an error message."""
+    lines = [result.error] if result.error else []
+    return lines + result.problems + [f"{s.field}: {p}" for s in result.signatures
+                                      for p in s.problems]
