@@ -55,6 +55,11 @@ def test_ca_init_then_issue(run, app):
     row = db.session.scalar(select(UserCertificate).where(UserCertificate.user_id == user.id))
     assert row is not None and row.issued_by_local_ca
     assert run("ca", "issue", "nobody", "--passphrase", "whatever1").exit_code == 1
+    result = run("ca", "revoke", row.id, "--reason", "key lost")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(UserCertificate, row.id).revoked_at is not None
+    assert run("ca", "revoke", row.id).exit_code == 1  # already revoked
 
 
 def test_minutes_verify_prints_the_audit_head(run, app, sealed, tmp_path):
