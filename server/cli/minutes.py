@@ -62,8 +62,13 @@ def _check_record(result, pdf: bytes, meeting_id: int) -> None:
     from server.services.minutes.minutes import minutes_of, read_blob
     from server.services.minutes.verify import check_record
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     with create_app().app_context():
-        meeting = db.session.get(Meeting, meeting_id)
+        try:
+            meeting = db.session.get(Meeting, meeting_id)
+        except SQLAlchemyError as error:
+            unreadable(f"the database cannot be read: {str(error).splitlines()[0]}")
         minutes = minutes_of(meeting) if meeting is not None else None
         if minutes is None or minutes.pdf_sha256 is None:
             unreadable(f"meeting {meeting_id} has no final minutes in this database")

@@ -149,12 +149,12 @@ def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FI
     now = datetime.now(timezone.utc)
     checks = []
     for embedded in embedded_signatures:
-        claimed = embedded.self_reported_timestamp
-        # The certificate is judged at the moment it says it signed (there is no timestamp
-        # authority); a claim in the future is refused below.
-        context = ValidationContext(trust_roots=asn1_roots, allow_fetching=False,
-                                    moment=min(claimed or now, now))
         try:
+            claimed = embedded.self_reported_timestamp
+            # The certificate is judged at the moment it says it signed (there is no
+            # timestamp authority); a claim in the future is refused below.
+            context = ValidationContext(trust_roots=asn1_roots, allow_fetching=False,
+                                        moment=min(claimed or now, now))
             status = validate_pdf_signature(embedded, context,
                                             key_usage_settings=trust.key_usage_constraints())
         except Exception as exc:  # a malformed signature dictionary or CMS
