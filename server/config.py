@@ -53,6 +53,15 @@ def allowed_origins(value: str | None) -> tuple[str, ...] | None:
     return origins or None
 
 
+def trust_roots_from_env() -> tuple[str, ...]:
+    """``HEMICYCLE_TRUST_ROOTS``: paths separated by ``:`` (``os.pathsep``)."""
+    return tuple(p for p in (_env("TRUST_ROOTS") or "").split(os.pathsep) if p.strip())
+
+
+def data_dir_from_env() -> Path:
+    return Path(_env("DATA_DIR", "data")).resolve()
+
+
 @dataclass
 class Config:
     DATA_DIR: Path = Path("data")
@@ -94,6 +103,9 @@ class Config:
     AUDIT_TSA_URL: str | None = None
     AUDIT_KEY: str | None = None
     AUDIT_CHECKPOINT_FILE: str | None = None
+    # PEM files (or directories of them) whose certificates are trusted, besides the
+    # deployment's own CA, as roots for signatures on the minutes (e.g. the national root CA).
+    TRUST_ROOTS: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -117,6 +129,7 @@ class Config:
         config.AUDIT_TSA_URL = _env("AUDIT_TSA_URL")
         config.AUDIT_KEY = _env("AUDIT_KEY")
         config.AUDIT_CHECKPOINT_FILE = _env("AUDIT_CHECKPOINT_FILE")
+        config.TRUST_ROOTS = trust_roots_from_env()
         for name, value in overrides.items():
             setattr(config, name, value)
         if not config.SECRET_KEY:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from server.cli.commands import with_app
+from server.cli.minutes import EXIT_FAILED, load_roots, signature_line, trust_option, unreadable
 
 
 @click.group("archive")
@@ -33,30 +34,34 @@ def export_command(meeting_id: int, out: Path) -> None:
 
 @archive_group.command("verify")
 @click.argument("package", type=click.Path(exists=True, path_type=Path))
-@click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM certificate(s) to trust instead of the CA inside the package.")
+@trust_option
 @click.option("--audit-key", "audit_key", type=click.Path(exists=True, dir_okay=False,
                                                            path_type=Path),
               help="The deployment's audit public key (`hemicycle audit key`) instead of the "
                    "one inside the package.")
-def verify_command(package: Path, trust_file: Path | None, audit_key: Path | None) -> None:
-    """Check a package: BagIt checksums, both signatures, the audit chain up to the
-    head the minutes state, and the chain's signed checkpoints. Needs no database."""
+def verify_command(package: Path, trust_paths, audit_key: Path | None) -> None:
+    """Check a package: BagIt checksums, both signatures, and the audit chain up to the
+    head the minutes state, and the chain's signed checkpoints. Needs no database.
+
+    Trusts the deployment's own CA, HEMICYCLE_TRUST_ROOTS and --trust, never the CA
+    certificate inside the package. Exit 0 verified, 1 failed, 2 unreadable input.
+    """
     from server.services.archive.verify import verify_package
 
-    result = verify_package(package, [trust_file.read_bytes()] if trust_file else None,
-                            audit_key.read_bytes() if audit_key else None)
+    roots = load_roots(trust_paths)
+    result = verify_package(package, roots, audit_key.read_bytes() if audit_key else None)
+    if result.unreadable:
+        unreadable("; ".join(result.problems))
     for note in result.notes:
         click.echo(f"Note: {note}")
     if result.pdf is not None:
         for sig in result.pdf.signatures:
-            click.echo(f"{'OK' if sig.ok else 'FAIL'}: signature {sig.field}: {sig.signer} "
-                       f"({'trusted' if sig.trusted else 'not trusted'})")
+            click.echo(signature_line(sig))
         click.echo(f"Audit head: {result.pdf.audit_head or 'not found'}")
     if not result.ok:
         for problem in result.problems:
             click.echo(f"FAIL: {problem}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
     click.echo("OK: the package is complete, signed and consistent.")
 
 

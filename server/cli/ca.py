@@ -102,4 +102,28 @@ def import_command(username: str, pkcs12_file: str, passphrase: str) -> None:
     click.echo(f"Imported certificate {row.id} for {user.full_name}: {row.subject}")
 
 
+@ca_group.command("revoke")
+@click.argument("certificate_id", type=int)
+@click.option("--reason", default="", help="Why, for the audit log.")
+@with_app
+def revoke_command(certificate_id: int, reason: str) -> None:
+    """Stop a signing certificate from signing; minutes it signed before stay valid."""
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.models import UserCertificate
+    from server.services.actors import Actor
+    from server.services.minutes import ca
+
+    row = db.session.get(UserCertificate, certificate_id)
+    if row is None:
+        click.echo(f"Error: no certificate {certificate_id}.", err=True)
+        sys.exit(1)
+    try:
+        ca.revoke_certificate(row, Actor.system(), reason)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Revoked certificate {row.id}: {row.subject}")
+
+
 COMMANDS = [ca_group]

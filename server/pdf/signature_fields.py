@@ -26,3 +26,81 @@ def add_signature_fields(pdf: bytes, boxes: dict[str, tuple[int, tuple]]) -> byt
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _get(dictionary, key: str, default=None):
+    """A key of a pyHanko dictionary, dereferenced (``.get`` leaves references as they are)."""
+    return dictionary[key] if key in dictionary else default
+
+
+def _pages(node, seen: set | None = None):
+    """The page dictionaries under a /Pages node, in order (cycles and repeats ignored)."""
+    seen = set() if seen is None else seen
+    for ref in _get(node, "/Kids", []):
+        key = (ref.idnum, ref.generation) if hasattr(ref, "idnum") else id(ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        kid = ref.get_object()
+        if _get(kid, "/Type") == "/Pages" or "/Kids" in kid:
+            yield from _pages(kid, seen)
+        else:
+            yield kid
+
+
+def _field_rects(root) -> dict[str, list[float]]:
+    rects = {}
+    for ref in _get(_get(root, "/AcroForm", {}), "/Fields", []):
+        field = ref.get_object()
+        rects[str(_get(field, "/T", ""))] = [round(float(v), 2) for v in _get(field, "/Rect", [])]
+    return rects
+
+
+def layout_problems(reader, signatures) -> list[str]:
+    """What makes these minutes other than the expected ones, read with pyHanko.
+
+    Exactly two form fields, ``sig_chair`` and ``sig_secretary``, both signature
+    fields, each one widget where the minutes put it, and no other annotation on
+    any page; ``signatures`` (pyHanko's embedded signatures, by revision) fill
+    them in signing order, each in the revision right after the previous one, so
+    nothing can be slipped in between two signatures, and the last covers the file.
+    """
+    problems = []
+    expected = [FIELDS[role] for role in SIGNING_ORDER]
+    root = reader.root
+    names = []
+    for ref in _get(_get(root, "/AcroForm", {}), "/Fields", []):
+        field = ref.get_object()
+        name = str(_get(field, "/T", ""))
+        names.append(name)
+        if name in expected and (_get(field, "/FT") != "/Sig" or "/Kids" in field):
+            problems.append(f"the field {name} is not a single signature field")
+    extra = [n for n in names if n not in expected]
+    if extra or sorted(names) != sorted(expected):
+        problems.append("the form has the fields " + (", ".join(names) or "none")
+                        + f", not exactly {' and '.join(expected)}")
+    for number, page in enumerate(_pages(root["/Pages"]), start=1):
+        for ref in _get(page, "/Annots", []):
+            annotation = ref.get_object()
+            subtype = str(_get(annotation, "/Subtype", "?"))
+            name = str(_get(annotation, "/T", ""))
+            if subtype != "/Widget" or name not in expected:
+                problems.append(f"page {number} has an annotation that is not a signature field "
+                                f"of the minutes ({subtype} {name})".rstrip())
+    signed = [s.field_name for s in signatures]
+    if signed != expected[:len(signed)]:
+        problems.append(f"the signatures fill {', '.join(signed) or 'nothing'}, "
+                        f"not {', '.join(expected)} in this order")
+    for before, after in zip(signatures, signatures[1:]):
+        if after.signed_revision != before.signed_revision + 1:
+            problems.append(f"something was added to the file between {before.field_name} "
+                            f"and {after.field_name}")
+    if signatures:
+        if signatures[-1].signed_revision != reader.xrefs.total_revisions - 1:
+            problems.append(f"something was added to the file after {signatures[-1].field_name}")
+        first = _field_rects(reader.get_historical_root(signatures[0].signed_revision))
+        now = _field_rects(root)
+        for name in expected:
+            if name in first and name in now and first[name] != now[name]:
+                problems.append(f"the field {name} was moved or resized after the first signature")
+    return problems

@@ -16,7 +16,7 @@ from server.auth import current_actor
 from server.errors import HemicycleError
 from server.extensions import db
 from server.models import MinutesStatus
-from server.services.minutes import minutes as minutes_service, signing
+from server.services.minutes import minutes as minutes_service, signing, verify
 from server.services.access import Permission, get_meeting, participant_of, permissions
 from server.services.minutes.minutes import MinutesEdit
 from server.web.meetings.common import form_messages, local
@@ -45,11 +45,14 @@ def page(meeting_id: int):
     next_signer = None
     if minutes is not None and minutes.status == MinutesStatus.FINAL:
         next_signer = signing.SIGNING_ORDER[len(minutes.signatures)]
+    # What `minutes verify` would say of the file as the server holds it.
+    problems = (verify.problems_of(verify.verify_minutes(minutes))
+                if minutes is not None and minutes.signatures else None)
     return render_template(
         "minutes/page.html", meeting=meeting, minutes=minutes, local=local, errors={},
         can_prepare=Permission.PREPARE in permissions(actor, meeting),
         can_sign=bool(me and next_signer and me.role.value == next_signer),
-        next_signer=next_signer)
+        next_signer=next_signer, verification_problems=problems)
 
 
 @bp.post("")

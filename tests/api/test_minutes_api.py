@@ -102,11 +102,18 @@ def test_bad_edits_are_422(client, auth, held):
 
 
 def test_certificate_upload(client, auth, app):
+    from tests import pki
     from tests.services.minutes.test_signing import _external_pkcs12
 
     user = factories.make_user(Role.CHAIR)
     auth.login(user)
-    data = _external_pkcs12("Nguyễn Văn Ký", b"token-pass")
+    forged = pki.self_signed("Nguyễn Văn Ký").pkcs12("token-pass")
+    response = client.post("/api/v1/users/me/certificates",
+                           data={"file": (io.BytesIO(forged), "ky.p12"), "passphrase": "token-pass"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "certificate_untrusted"
+    data = _external_pkcs12(app, "Nguyễn Văn Ký", b"token-pass")
     response = client.post("/api/v1/users/me/certificates",
                            data={"file": (io.BytesIO(data), "ky.p12"), "passphrase": "token-pass"},
                            content_type="multipart/form-data")

@@ -55,20 +55,24 @@ def test_ca_init_then_issue(run, app):
     row = db.session.scalar(select(UserCertificate).where(UserCertificate.user_id == user.id))
     assert row is not None and row.issued_by_local_ca
     assert run("ca", "issue", "nobody", "--passphrase", "whatever1").exit_code == 1
+    result = run("ca", "revoke", row.id, "--reason", "key lost")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(UserCertificate, row.id).revoked_at is not None
+    assert run("ca", "revoke", row.id).exit_code == 1  # already revoked
 
 
 def test_minutes_verify_prints_the_audit_head(run, app, sealed, tmp_path):
     path = tmp_path / "bien-ban.pdf"
     path.write_bytes(sealed["pdf"])
-    ca_pem = app.config["DATA_DIR"] / "ca" / "ca.pem"
-    result = run("minutes", "verify", path, "--trust", ca_pem)
+    result = run("minutes", "verify", path)  # the deployment's own CA is trusted by default
     assert result.exit_code == 0, result.output
     assert f"Audit head: {sealed['head']}" in result.output
     assert result.output.count("OK: sig_") == 2 and "not trusted" not in result.output
     path.write_bytes(_flip_a_byte(sealed["pdf"]))
     result = run("minutes", "verify", path)
     assert result.exit_code == 1
-    assert "FAIL" in result.output
+    assert "FAIL: sig_chair" in result.output and "OK: sig_" not in result.output
 
 
 def test_archive_export_verify_list_search(run, sealed, tmp_path):
@@ -112,7 +116,8 @@ def test_minutes_verify_refuses_what_is_not_signed_minutes(run, app, tmp_path, c
     path = tmp_path / "x.pdf"
     path.write_bytes(content)
     result = run("minutes", "verify", path)
-    assert result.exit_code == 1 and "FAIL" in result.output
+    assert result.exit_code == 2 and "FAIL: not a readable PDF" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_minutes_verify_refuses_an_unsigned_pdf(run, app, tmp_path):

@@ -281,11 +281,13 @@ def chair_signatures(minutes_id: int) -> list[Signature]:
 
 def assert_signature_matches_a_valid_pdf(server: LiveServer, signature: Signature, role: str):
     from server.services.minutes import signing
+    from server.services.minutes.trust import read_roots
+    from server.services.minutes.verify import verify_pdf
 
     assert db.session.get(Blob, signature.pdf_sha256) is not None
     path = server.data_dir / "blobs" / signature.pdf_sha256[:2] / signature.pdf_sha256[2:]
     assert path.is_file(), "a Signature row whose signed PDF is missing"
-    check = signing.verify_pdf(path.read_bytes())
+    check = verify_pdf(path.read_bytes(), read_roots([server.data_dir / "ca" / "ca.pem"]))
     assert check.error is None, check.error
     [mine] = [s for s in check.signatures if s.field == signing.FIELDS[role]]
     assert mine.intact and mine.valid, mine

@@ -166,6 +166,6 @@ def test_date_line_follows_decree_30(when, expected):
 
 @pytest.mark.parametrize("head", ["f" * 64, "0ff1ce" * 10 + "ffff", "0" * 64])
 def test_the_stated_audit_head_reads_back_exactly(head):
-    from server.services.minutes.signing import stated_audit_head
+    from server.services.minutes.verify import stated_audit_head
 
     assert stated_audit_head(render_minutes(SECTIONS, "", "en", head).pdf) == head

@@ -66,3 +66,34 @@ def test_delegates_do_not_see_the_minutes_page(client, auth, held):
     response = client.post(f"/meetings/{meeting.id}/minutes", data={"action": "draft"})
     assert response.status_code in (302, 403, 404)
     assert minutes_service.minutes_of(meeting) is None
+
+
+def test_the_page_shows_what_verification_finds(client, auth, app):
+    """The page checks the stored file as `minutes verify --meeting` would."""
+    from server.models import UserCertificate
+    from server.services.minutes import ca
+    from server.services.archive.demo_record import seed_sealed_meeting
+    from server.services.minutes import signing
+    from tests.forgery import add_overlay_field
+
+    chair = factories.make_user(Role.CHAIR, username="chutoa", full_name="Trần Đức Lương")
+    secretary = factories.make_user(Role.SECRETARY, username="thuky", full_name="Lê Thị Thu Hà")
+    meeting = seed_sealed_meeting(chair=chair, secretary=secretary)
+    minutes = minutes_service.minutes_of(meeting)
+    certificate = db.session.get(UserCertificate, minutes.signatures[1].certificate_id)
+    auth.login(secretary)
+    url = f"/meetings/{meeting.id}/minutes?lang=en"
+    page = client.get(url).get_data(as_text=True)
+    assert "Verified: every signature is intact" in page, page
+    # An insider with the data directory and the database replaces the signed file with
+    # the third-field attack, signed by the real secretary key.
+    chair_signed = minutes_service.read_blob(minutes.signatures[0].pdf_sha256)
+    attacked = signing.sign_pdf(add_overlay_field(chair_signed), "secretary",
+                                ca.load_pkcs12(certificate, DEMO_PASSPHRASE), DEMO_PASSPHRASE,
+                                signer_name="Lê Thị Thu Hà", role_label="Thư ký")
+    minutes.signatures[1].pdf_sha256 = minutes_service.store_blob(attacked)
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "The signed file does not pass verification" in page
+    assert "the form has the fields sig_chair, sig_secretary, sig_note" in page
+    assert "Verified:" not in page

@@ -1,10 +1,12 @@
 """Checking an archive package years later, with nothing but the package.
 
 Three things must hold: the bag is complete and every file matches its
-sha256 manifest; both signatures on the minutes are intact and valid and
-nothing but form filling followed them; and the audit chain in the package
-recomputes, entry by entry, up to the head that the signed minutes state, and
-matches the signed checkpoints of the chain's head that the package carries.
+sha256 manifest; the signed minutes pass ``minutes.verify.verify_pdf`` against
+the roots the verifier trusts (never the CA certificate the package carries: a
+forger would pack their own), by the certificates ``minutes.json`` names for
+the chair and the secretary; and the audit chain in the package recomputes,
+entry by entry, up to the head that the signed minutes state,
+and matches the signed checkpoints of the chain's head that the package carries.
 """
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import bagit
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from server.services.anchoring import packages as anchored
 from server.services.audit import canonical_json, entry_hash
-from server.services.minutes.signing import PdfCheck, verify_pdf
+from server.services.minutes.trust import TrustError, pem_certificates
+from server.services.minutes.verify import PdfCheck, verify_pdf
 
 
 @dataclass
@@ -29,6 +34,7 @@ class PackageCheck:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pdf: PdfCheck | None = None
+    unreadable: bool = False  # not a package at all (the command exits 2)
 
     @property
     def ok(self) -> bool:
@@ -90,10 +96,36 @@ def check_audit_segment(lines: list[str], stated_head: str | None) -> list[str]:
     return problems
 
 
-def verify_package(path: Path, trust_pems: list[bytes] | None = None,
+def _package_ca_note(path: Path, roots: list[x509.Certificate]) -> str | None:
+    if not path.is_file():
+        return None
+    try:
+        carried = pem_certificates(path.read_bytes())
+    except TrustError:
+        return "the CA certificate in the package is unreadable; it is not used"
+    trusted = {root.fingerprint(hashes.SHA256()) for root in roots}
+    if carried and all(c.fingerprint(hashes.SHA256()) in trusted for c in carried):
+        return "the CA certificate in the package is one of the trusted roots"
+    return ("the CA certificate in the package is not trusted here and proves nothing by "
+            "itself; trust a copy obtained from the deployment (--trust)")
+
+
+def _signer_problems(check: PdfCheck, stated: dict) -> list[str]:
+    """The PDF's signatures must be, in order, those minutes.json lists."""
+    listed = [(s.get("role"), s.get("certificate_sha256")) for s in stated.get("signatures", [])]
+    found = [s.fingerprint for s in check.signatures]
+    if [role for role, _ in listed] != ["chair", "secretary"]:
+        return ["minutes.json does not list the chair's, then the secretary's signature"]
+    if [fp for _, fp in listed] != found:
+        return ["the signatures in the PDF are not by the certificates minutes.json lists "
+                "for the chair and the secretary, in that order"]
+    return []
+
+
+def verify_package(path: Path, roots: list[x509.Certificate],
                    audit_key_pem: bytes | None = None) -> PackageCheck:
-    """Check a package (.zip or bag directory); ``trust_pems`` default to its own CA,
-    ``audit_key_pem`` (the audit public key its checkpoints are signed with) to its own."""
+    """Check a package (.zip or bag directory), trusting ``roots`` only; ``audit_key_pem``
+    (the audit public key its checkpoints are signed with) defaults to its own."""
     result = PackageCheck()
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="hemicycle-verify-") as tmp:
@@ -102,6 +134,7 @@ def verify_package(path: Path, trust_pems: list[bytes] | None = None,
             bag = bagit.Bag(str(bag_dir))
         except (ValueError, zipfile.BadZipFile, bagit.BagError, OSError) as exc:
             result.problems.append(f"not a readable package: {exc}")
+            result.unreadable = True
             return result
         result.problems.extend(f"bag: {problem}" for problem in _bag_problems(bag))
         data = bag_dir / "data"
@@ -109,19 +142,23 @@ def verify_package(path: Path, trust_pems: list[bytes] | None = None,
         if not pdf_path.is_file():
             result.problems.append("the signed minutes are missing")
             return result
-        if trust_pems is None and (data / "minutes" / "ca.pem").is_file():
-            trust_pems = [(data / "minutes" / "ca.pem").read_bytes()]
-            result.notes.append("trust: the CA certificate inside the package")
-        result.pdf = verify_pdf(pdf_path.read_bytes(), trust_pems)
+        note = _package_ca_note(data / "minutes" / "ca.pem", roots)
+        if note:
+            result.notes.append(note)
+        result.pdf = verify_pdf(pdf_path.read_bytes(), roots)
         if result.pdf.error:
             result.problems.append(f"minutes: {result.pdf.error}")
         for sig in result.pdf.signatures:
-            if not sig.ok:
-                result.problems.append(
-                    f"signature {sig.field} ({sig.signer}): intact={sig.intact} "
-                    f"valid={sig.valid} changed after={sig.modifications}")
-        if not result.pdf.ok and all(s.ok for s in result.pdf.signatures):
-            result.problems.append("the minutes do not carry both signatures over the whole file")
+            result.problems.extend(f"signature {sig.field} ({sig.signer}): {problem}"
+                                   for problem in sig.problems)
+        result.problems.extend(f"minutes: {problem}" for problem in result.pdf.problems)
+        try:
+            stated = json.loads((data / "minutes" / "minutes.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            stated = {}
+            result.problems.append(f"minutes.json cannot be read: {exc}")
+        if not result.pdf.error:
+            result.problems.extend(f"minutes: {p}" for p in _signer_problems(result.pdf, stated))
         audit_path = data / "record" / "audit.jsonl"
         lines = audit_path.read_text(encoding="utf-8").splitlines() if audit_path.is_file() else []
         result.problems.extend(check_audit_segment(lines, result.pdf.audit_head))
@@ -130,7 +167,6 @@ def verify_package(path: Path, trust_pems: list[bytes] | None = None,
             audit_key_pem)
         result.problems.extend(f"audit: {problem}" for problem in problems)
         result.notes.extend(notes)
-        stated = json.loads((data / "minutes" / "minutes.json").read_text(encoding="utf-8"))
         if stated.get("audit_head") != result.pdf.audit_head:
             result.problems.append("minutes.json and the signed PDF state different audit heads")
     return result

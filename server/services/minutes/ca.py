@@ -26,6 +26,7 @@ from server.errors import Conflict, InvalidInput, NotFound
 from server.extensions import db
 from server.models import User, UserCertificate, utcnow
 from server.services import audit
+from server.services.minutes import trust
 from server.services.actors import Actor
 
 MIN_PASSPHRASE = 6
@@ -176,8 +177,9 @@ def import_pkcs12(user: User, data: bytes, passphrase: str, *,
     if key is None or cert is None:
         raise InvalidInput("The PKCS#12 file must hold a private key and its certificate.",
                            code="invalid_pkcs12")
-    if cert.not_valid_after_utc < datetime.now(timezone.utc):
-        raise InvalidInput("This certificate has expired.", code="certificate_expired")
+    problem = trust.certificate_problem(cert, list(chain), trust.deployment_roots())
+    if problem is not None:
+        raise InvalidInput(problem.message, code=problem.code)
     return _store(user, key, cert, list(chain), passphrase, local=False,
                   actor=actor or Actor.of_user(user))
 
@@ -194,6 +196,24 @@ def usable_certificate(user: User, certificate_id: int | None = None) -> UserCer
                                             UserCertificate.id.desc())).first()
     if row is None:
         raise NotFound("No valid signing certificate for this user.", code="no_certificate")
+    return row
+
+
+def signing_problem(pkcs12_data: bytes, passphrase: str,
+                    roots: list[x509.Certificate]) -> trust.CertificateProblem | None:
+    """Why the certificate in this key store may not sign now, or None."""
+    _key, cert, chain = pkcs12.load_key_and_certificates(pkcs12_data, passphrase.encode())
+    return trust.certificate_problem(cert, list(chain), roots)
+
+
+def revoke_certificate(row: UserCertificate, actor: Actor, reason: str = "") -> UserCertificate:
+    """Stop a certificate from signing; signatures it made before now stay valid."""
+    if row.revoked_at is not None:
+        raise Conflict("This certificate is already revoked.", code="already_revoked")
+    row.revoked_at = utcnow()
+    audit.record("certificate.revoked", "user_certificate", row.id, actor=actor,
+                 payload={"user_id": row.user_id, "fingerprint": row.fingerprint_sha256,
+                          "reason": reason})
     return row
 
 

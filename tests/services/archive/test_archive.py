@@ -10,18 +10,24 @@ from datetime import date, timedelta
 import bagit
 import pytest
 import sqlalchemy
+from cryptography.hazmat.primitives import hashes
 
 from server.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from server.extensions import db
 from server.models import MeetingStatus, MinutesStatus, Role
 from server.services import audit
-from server.services.minutes import minutes as minutes_service
+from server.services.minutes import ca, minutes as minutes_service, trust
 from server.services.actors import Actor
 from server.services.archive.package import export_package
 from server.services.archive.demo_record import seed_sealed_meeting
 from server.services.archive.search import _snippet, fold, index_meeting, search
 from server.services.archive.verify import verify_package
-from tests import factories
+from tests import factories, forgery, pki
+
+
+def ROOTS():
+    """The deployment's trust: its own CA (and TRUST_ROOTS, none here)."""
+    return trust.deployment_roots()
 
 
 @pytest.fixture
@@ -83,10 +89,47 @@ def test_export_is_a_valid_bag_with_the_whole_record(sealed, tmp_path):
 
 
 def test_verify_accepts_the_package(sealed, tmp_path):
-    result = verify_package(export_package(sealed.id, tmp_path / "p.zip"))
+    result = verify_package(export_package(sealed.id, tmp_path / "p.zip"), ROOTS())
     assert result.ok, result.problems
     assert result.pdf.audit_head == minutes_service.minutes_of(sealed).audit_head
     assert [s.trusted for s in result.pdf.signatures] == [True, True]
+
+
+def test_a_package_with_forged_minutes_and_its_own_ca_fails(sealed, tmp_path):
+    """The forger replaces the minutes, signs them in the right names under a CA of their
+    own, packs that CA as ca.pem, rewrites minutes.json's certificates, and re-bags."""
+    package = export_package(sealed.id, tmp_path / "p.zip")
+    forger = pki.make_root("Hemicycle CA - Hội đồng nhân dân tỉnh Lâm Đồng")
+    chair, secretary = pki.issue(forger, "Trần Đức Lương"), pki.issue(forger, "Lê Thị Thu Hà")
+    forged = forgery.forge(minutes_service.minutes_of(sealed), chair, secretary)
+    bag_dir = _rewrite(package, tmp_path, "minutes-signed.pdf", lambda _old: forged)
+    (bag_dir / "data" / "minutes" / "ca.pem").write_bytes(forger.pem)
+    stated_path = bag_dir / "data" / "minutes" / "minutes.json"
+    stated = json.loads(stated_path.read_text())
+    for entry, who in zip(stated["signatures"], (chair, secretary)):
+        entry["certificate_sha256"] = who.cert.fingerprint(hashes.SHA256()).hex()
+    stated_path.write_text(json.dumps(stated, ensure_ascii=False))
+    _rebag(bag_dir)
+    result = verify_package(bag_dir, ROOTS())
+    assert not result.ok
+    assert [p for p in result.problems if p.startswith("signature")] == [
+        "signature sig_chair (Trần Đức Lương): not trusted: its certificate does not lead to a "
+        "trusted root",
+        "signature sig_secretary (Lê Thị Thu Hà): not trusted: its certificate does not lead to "
+        "a trusted root"]
+    assert "not trusted here" in result.notes[0]
+    # Trusting the package's own CA would have passed it: that is what must not happen.
+    assert verify_package(bag_dir, [forger.cert]).ok
+
+
+def test_a_package_verified_elsewhere_needs_the_ca_given(sealed, tmp_path):
+    package = export_package(sealed.id, tmp_path / "p.zip")
+    result = verify_package(package, [])
+    assert not result.ok  # nothing trusted, nothing passes, whatever ca.pem it carries
+    assert "not trusted here" in result.notes[0]
+    result = verify_package(package, [ca.ca_certificate()])
+    assert result.ok, result.problems
+    assert result.notes == ["the CA certificate in the package is one of the trusted roots"]
 
 
 def test_a_changed_document_fails_bag_validation(sealed, tmp_path):
@@ -94,7 +137,7 @@ def test_a_changed_document_fails_bag_validation(sealed, tmp_path):
     bag_dir = _rewrite(package, tmp_path, "-v1-", lambda b: b.replace(b"%PDF", b"%PDX", 1))
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(bag_dir)).validate()
-    result = verify_package(bag_dir)
+    result = verify_package(bag_dir, ROOTS())
     assert not result.ok and any(p.startswith("bag:") for p in result.problems)
 
 
@@ -116,7 +159,7 @@ def test_a_forged_audit_entry_is_caught_even_with_fresh_manifests(sealed, tmp_pa
 
     bag_dir = _rewrite(package, tmp_path, "audit.jsonl", forge)
     _rebag(bag_dir)
-    result = verify_package(bag_dir)
+    result = verify_package(bag_dir, ROOTS())
     assert not result.ok
     assert any("content does not match its hash" in p for p in result.problems)
 
@@ -130,7 +173,7 @@ def test_a_changed_minutes_pdf_is_caught_even_with_fresh_manifests(sealed, tmp_p
 
     bag_dir = _rewrite(package, tmp_path, "minutes-signed.pdf", tamper)
     _rebag(bag_dir)
-    result = verify_package(bag_dir)
+    result = verify_package(bag_dir, ROOTS())
     assert not result.ok and any("signature" in p for p in result.problems)
 
 
@@ -236,11 +279,11 @@ def test_search_on_postgresql(tmp_path, postgres_url):
 def test_verify_refuses_what_is_not_a_package(app, tmp_path):
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"PK\x03\x04 not really")
-    assert not verify_package(junk).ok
+    assert not verify_package(junk, ROOTS()).ok
     hostile = tmp_path / "hostile.zip"
     with zipfile.ZipFile(hostile, "w") as archive:
         archive.writestr("../../escaped.txt", "x")
-    result = verify_package(hostile)
+    result = verify_package(hostile, ROOTS())
     assert not result.ok and "unsafe path" in result.problems[0]
     assert not (tmp_path.parent / "escaped.txt").exists()
-    assert not verify_package(tmp_path).ok  # a directory that is not a bag
+    assert not verify_package(tmp_path, ROOTS()).ok  # a directory that is not a bag

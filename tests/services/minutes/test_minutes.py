@@ -17,7 +17,7 @@ from server.services.actors import Actor
 from server.services.archive.demo_record import seed_held_meeting
 from server.services.minutes.minutes import MinutesEdit
 from server.services.minutes.draft import poll_summary
-from server.services.minutes.signing import stated_audit_head
+from server.services.minutes.verify import stated_audit_head
 from tests import factories
 
 SYSTEM = Actor.system()

@@ -5,14 +5,10 @@ import os
 import shutil
 import stat
 import subprocess
-from datetime import datetime, timedelta, timezone
 
 import pymupdf
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
@@ -20,10 +16,11 @@ from server.errors import Conflict, Forbidden, InvalidInput
 from server.extensions import db
 from server.models import AuditEntry, MeetingEvent, MeetingStatus, MinutesStatus, Role
 from server.services import access
-from server.services.minutes import ca, minutes as minutes_service, signing
+from server.services.minutes import ca, minutes as minutes_service, signing, trust
+from server.services.minutes.verify import verify_pdf
 from server.services.actors import Actor
 from server.services.archive.demo_record import DEMO_PASSPHRASE, seed_held_meeting
-from tests import factories
+from tests import factories, pki
 from tests.conftest import service_unavailable
 
 SYSTEM = Actor.system()
@@ -137,16 +134,16 @@ def test_pdfsig_reports_both_signatures_valid_and_catches_a_changed_byte(final, 
 
 def test_pyhanko_validates_against_the_local_ca(final):
     _minutes, pdf = _sign_both(final)
-    trust = ca.ca_certificate().public_bytes(Encoding.PEM)
-    result = signing.verify_pdf(pdf, [trust])
+    result = verify_pdf(pdf, [ca.ca_certificate()])
     assert result.ok
     chair_sig, secretary_sig = result.signatures
     assert (chair_sig.field, secretary_sig.field) == ("sig_chair", "sig_secretary")
     assert all(s.intact and s.valid and s.trusted for s in result.signatures)
     assert chair_sig.coverage == "ENTIRE_REVISION" and chair_sig.modifications == "FORM_FILLING"
     assert secretary_sig.coverage == "ENTIRE_FILE"
-    untrusted = signing.verify_pdf(pdf)  # no root given: intact and valid, not trusted
-    assert untrusted.ok and not any(s.trusted for s in untrusted.signatures)
+    untrusted = verify_pdf(pdf, [])  # no root: intact and valid, yet a failure
+    assert not untrusted.ok and not any(s.trusted for s in untrusted.signatures)
+    assert all(s.intact and s.valid for s in untrusted.signatures)
 
 
 def test_content_appended_after_signing_is_detected(final, tmp_path):
@@ -158,9 +155,10 @@ def test_content_appended_after_signing_is_detected(final, tmp_path):
         doc.saveIncr()
     altered = path.read_bytes()
     assert altered.startswith(pdf)
-    result = signing.verify_pdf(altered)
+    result = verify_pdf(altered, [ca.ca_certificate()])
     assert not result.ok
     assert result.signatures[-1].coverage != "ENTIRE_FILE"
+    assert "something was added to the file after sig_secretary" in result.problems
 
 
 def test_stamps_show_vietnamese_names(final):
@@ -194,23 +192,20 @@ def test_ca_key_is_private_and_can_be_encrypted(app, tmp_path):
         ca.issue_certificate(user, "short")
 
 
-def _external_pkcs12(name: str, passphrase: bytes) -> bytes:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
-                                         False), critical=True)
-            .sign(key, hashes.SHA256()))
-    return pkcs12.serialize_key_and_certificates(
-        b"x", key, cert, None, serialization.BestAvailableEncryption(passphrase))
+def _external_pkcs12(app, name: str, passphrase: bytes) -> bytes:
+    """A certificate from an outside CA (as a national one), whose root the deployment
+    configures in TRUST_ROOTS."""
+    root = pki.make_root("Root CA (test)")
+    folder = app.config["DATA_DIR"] / "trust"
+    folder.mkdir(exist_ok=True)
+    root.write_pem(folder / "root.pem")
+    app.config["TRUST_ROOTS"] = (str(folder),)
+    return pki.issue(pki.issue(root, "Sub CA (test)", ca=True), name).pkcs12(passphrase.decode())
 
 
-def test_uploaded_pkcs12_signs(final):
+def test_uploaded_pkcs12_signs(final, app):
     meeting, chair, secretary = final
-    data = _external_pkcs12("Lê Thị Thu Hà", b"token-passphrase")
+    data = _external_pkcs12(app, "Lê Thị Thu Hà", b"token-passphrase")
     with pytest.raises(InvalidInput):
         ca.import_pkcs12(secretary.user, data, "wrong-passphrase")
     with pytest.raises(InvalidInput):
@@ -221,5 +216,5 @@ def test_uploaded_pkcs12_signs(final):
     signing.sign_minutes(meeting.id, secretary, "token-passphrase", certificate_id=row.id)
     minutes = minutes_service.minutes_of(meeting)
     assert minutes.signatures[-1].certificate_fingerprint == row.fingerprint_sha256
-    result = signing.verify_pdf(minutes_service.current_pdf(minutes))
+    result = verify_pdf(minutes_service.current_pdf(minutes), trust.deployment_roots())
     assert result.ok and result.signatures[-1].signer == "Lê Thị Thu Hà"

@@ -1,0 +1,256 @@
+"""Checking signed minutes: the PDF alone, then (with the database) against the record.
+
+``verify_pdf`` needs only the file and the roots to trust (see ``trust``). Each
+signature must be intact, cryptographically valid, by a certificate that chains
+to a trusted root, was valid at the moment it signed and is meant for signing,
+with nothing but the next signature appended after it. The file must hold
+exactly the two signature fields of the minutes, filled chair first, then
+secretary, each in the revision right after the one before (see
+``server.pdf.signature_fields.layout_problems``).
+
+``check_record`` adds what only the deployment knows: the file was built on the
+finalised PDF, and each signature is by the certificate the server registered
+for that meeting's chair, then its secretary, not revoked when it signed.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pymupdf
+from cryptography import x509
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import MeetingRole, Minutes, Participant, UserCertificate
+from server.pdf.signature_fields import FIELDS, SIGNING_ORDER, layout_problems
+from server.services.minutes import trust
+
+_HEAD_LABEL = "audit chain head"
+ACCEPTED_LATER_CHANGES = ("NONE", "LTA_UPDATES", "FORM_FILLING")
+CLOCK_SLACK = timedelta(minutes=5)
+_TRUST_PROBLEMS = {
+    "NO_CERTIFICATE_CHAIN_FOUND": "not trusted: its certificate does not lead to a trusted root",
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "not trusted: its certificate chain is broken",
+    "CHAIN_CONSTRAINTS_FAILURE": "not trusted: its certificate chain breaks a constraint",
+    "EXPIRED": "its certificate had expired when it signed",
+    "OUT_OF_BOUNDS_NO_POE": "its certificate was not valid when it signed",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "its certificate was not valid when it signed",
+    "NOT_YET_VALID": "its certificate was not yet valid when it signed",
+    "REVOKED": "its certificate is revoked",
+    "REVOKED_NO_POE": "its certificate is revoked",
+    "REVOKED_CA_NO_POE": "the CA of its certificate is revoked",
+    "SIG_CONSTRAINTS_FAILURE": "its certificate is not meant for signing documents (key usage)",
+}
+
+
+@dataclass
+class SignatureCheck:
+    field: str
+    signer: str
+    intact: bool
+    valid: bool
+    trusted: bool
+    coverage: str  # ENTIRE_FILE for the last signature, ENTIRE_REVISION before it
+    modifications: str  # what was changed after it: NONE, FORM_FILLING, ...
+    signed_at: str | None  # as the signer states it (no timestamp authority)
+    fingerprint: str = ""  # sha256 of the signing certificate
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class PdfCheck:
+    signatures: list[SignatureCheck]
+    audit_head: str | None
+    error: str | None = None  # the file could not be read as a PDF
+    problems: list[str] = field(default_factory=list)  # about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return (not self.error and not self.problems and len(self.signatures) == len(FIELDS)
+                and all(s.ok for s in self.signatures))
+
+
+_WINDOW_INDICATIONS = {"EXPIRED", "NOT_YET_VALID", "OUT_OF_BOUNDS_NO_POE",
+                       "OUT_OF_BOUNDS_NOT_REVOKED"}
+
+
+def _validity_problem(cert, at: datetime) -> str | None:
+    if cert is None:
+        return None
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    if at > not_after:
+        return f"its certificate had expired when it signed (valid until {not_after:%Y-%m-%d})"
+    if at < not_before:
+        return f"its certificate was not yet valid when it signed (from {not_before:%Y-%m-%d})"
+    return None
+
+
+def _indication(status) -> str:
+    return getattr(status.trust_problem_indic, "name", "")
+
+
+def _problems(status, roots, claimed: datetime | None, now: datetime) -> list[str]:
+    problems = []
+    if not status.intact:
+        problems.append("the signed bytes were changed (digest mismatch)")
+    elif not status.valid:
+        problems.append("the signature value does not verify")
+    usage = trust.usage_problem(status.signing_cert) if status.signing_cert else None
+    if usage:
+        problems.append(f"its certificate is not meant for signing documents ({usage})")
+    if not status.trusted and not (usage and _indication(status) == "CHAIN_CONSTRAINTS_FAILURE"):
+        if not roots:
+            problems.append("not trusted: no trust roots (the deployment's CA, "
+                            "HEMICYCLE_TRUST_ROOTS or --trust)")
+        else:
+            indication = _indication(status)
+            window = _validity_problem(status.signing_cert, claimed or now)
+            if window and indication in _WINDOW_INDICATIONS:
+                problems.append(window)
+            elif status.signing_cert is not None and status.signing_cert.self_signed != "no":
+                problems.append("not trusted: its certificate is self-signed")
+            else:
+                problems.append(_TRUST_PROBLEMS.get(indication,
+                                                    f"not trusted ({indication or 'unknown'})"))
+    if claimed is None:
+        problems.append("it states no signing time")
+    elif claimed > now + CLOCK_SLACK:
+        problems.append(f"it claims to be signed in the future ({claimed:%Y-%m-%d %H:%M} UTC)")
+    level = status.modification_level.name if status.modification_level else "NONE"
+    if level not in ACCEPTED_LATER_CHANGES:
+        problems.append(f"the file was changed after it ({level})")
+    return problems
+
+
+@trust.outside_event_loop
+def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FIELDS)) -> PdfCheck:
+    """Check every signature and the layout of the fields against ``roots``; read the audit
+    head the minutes state. ``expected`` signatures must be there (fewer while the minutes
+    are being signed). Never raises on a bad file: ``error`` says why it is unreadable."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded_signatures = reader.embedded_signatures
+        layout = layout_problems(reader, embedded_signatures)
+    except Exception as exc:  # pyHanko raises several kinds on a broken file
+        return PdfCheck([], None, error=f"not a readable PDF: {exc}")
+    asn1_roots = trust.to_asn1(roots)
+    now = datetime.now(timezone.utc)
+    checks = []
+    for embedded in embedded_signatures:
+        try:
+            claimed = embedded.self_reported_timestamp
+            # The certificate is judged at the moment it says it signed (there is no
+            # timestamp authority); a claim in the future is refused below.
+            context = ValidationContext(trust_roots=asn1_roots, allow_fetching=False,
+                                        moment=min(claimed or now, now))
+            status = validate_pdf_signature(embedded, context,
+                                            key_usage_settings=trust.key_usage_constraints())
+        except Exception as exc:  # a malformed signature dictionary or CMS
+            checks.append(SignatureCheck(embedded.field_name or "?", "", False, False, False,
+                                         "NONE", "NONE", None, "",
+                                         [f"the signature cannot be read: {exc}"]))
+            continue
+        cert = status.signing_cert
+        checks.append(SignatureCheck(
+            field=embedded.field_name,
+            signer=cert.subject.native.get("common_name", "") if cert else "",
+            intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
+            coverage=status.coverage.name if status.coverage else "NONE",
+            modifications=status.modification_level.name if status.modification_level else "NONE",
+            signed_at=claimed.isoformat() if claimed else None,
+            fingerprint=cert.sha256.hex() if cert else "",
+            problems=_problems(status, roots, claimed, now)))
+    result = PdfCheck(checks, stated_audit_head(pdf), problems=layout)
+    if len(checks) != expected:
+        result.problems.append(f"the minutes carry {len(checks)} signature(s), "
+                               f"not {expected} ({', '.join(SIGNING_ORDER[:expected])})")
+    elif checks and checks[-1].coverage != "ENTIRE_FILE":
+        result.problems.append("the last signature does not cover the whole file")
+    return result
+
+
+def stated_audit_head(pdf: bytes) -> str | None:
+    """The audit chain head printed in the minutes, read back from the page text."""
+    # Noto Serif sets "ff" and "fi" as ligatures: read them back as two letters.
+    flags = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
+    try:
+        with pymupdf.open("pdf", pdf) as doc:
+            text = "".join(page.get_text(flags=flags) for page in doc)
+    except (pymupdf.FileDataError, RuntimeError, ValueError):
+        return None
+    at = text.lower().find(_HEAD_LABEL)
+    match = re.search(r"\b[0-9a-f]{64}\b", text[at:]) if at >= 0 else None
+    return match.group(0) if match else None
+
+
+def _registered(minutes: Minutes, role: str) -> tuple[set[str], list[UserCertificate]]:
+    """The certificates of the meeting's participant(s) in ``role``."""
+    users = set(db.session.scalars(select(Participant.user_id).where(
+        Participant.meeting_id == minutes.meeting_id, Participant.role == MeetingRole(role),
+        Participant.user_id.is_not(None))))
+    rows = list(db.session.scalars(select(UserCertificate)
+                                   .where(UserCertificate.user_id.in_(users)))) if users else []
+    return {r.fingerprint_sha256 for r in rows}, rows
+
+
+def check_record(result: PdfCheck, pdf: bytes, minutes: Minutes, unsigned_pdf: bytes | None) -> None:
+    """Add to ``result`` what the database contradicts: the file must extend the finalised
+    PDF, and the n-th signature must be by the certificate registered for the n-th signer
+    (chair, then secretary) and recorded for that signature, not revoked when it signed."""
+    if result.error:
+        return
+    if unsigned_pdf is None or not pdf.startswith(unsigned_pdf):
+        result.problems.append("the file does not extend the minutes as they were finalised")
+    recorded = {s.role.value: s for s in minutes.signatures}
+    by_role = {role: _registered(minutes, role) for role in SIGNING_ORDER}
+    for role, check in zip(SIGNING_ORDER, result.signatures):
+        fingerprints, rows = by_role[role]
+        signature = recorded.get(role)
+        if check.fingerprint not in fingerprints:
+            other = next((r for r in SIGNING_ORDER
+                          if r != role and check.fingerprint in by_role[r][0]), None)
+            check.problems.append(
+                f"signed with the {other}'s certificate in the {role}'s place" if other else
+                f"not signed with a certificate registered for the meeting's {role}")
+            continue
+        if signature is None or signature.certificate_fingerprint != check.fingerprint:
+            check.problems.append(f"the server recorded no such signature by the {role}")
+            continue
+        row = next(r for r in rows if r.fingerprint_sha256 == check.fingerprint)
+        if row.revoked_at is not None and row.revoked_at <= signature.signed_at:
+            check.problems.append(f"its certificate was revoked on {row.revoked_at:%Y-%m-%d}, "
+                                  "before it signed")
+
+
+def verify_minutes(minutes: Minutes) -> PdfCheck:
+    """The minutes as the server holds them, checked as a verifier would: the deployment's
+    trust, the layout, and the record (for the minutes page)."""
+    from server.services.minutes.minutes import current_pdf, read_blob
+
+    pdf = current_pdf(minutes)
+    try:
+        roots = trust.deployment_roots()
+    except trust.TrustError as error:
+        return PdfCheck([], None, error=str(error))
+    result = verify_pdf(pdf, roots, expected=len(minutes.signatures))
+    check_record(result, pdf, minutes, read_blob(minutes.pdf_sha256))
+    return result
+
+
+def problems_of(result: PdfCheck) -> list[str]:
+    """Every problem as one line, for a page or an error message."""
+    lines = [result.error] if result.error else []
+    return lines + result.problems + [f"{s.field}: {p}" for s in result.signatures
+                                      for p in s.problems]
