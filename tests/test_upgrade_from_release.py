@@ -107,7 +107,7 @@ def upgrade_and_check(url: str, data_dir, tmp_path, monkeypatch, before) -> None
     run("archive", "export", INFO["sealed_meeting_id"], "--out", package)
     assert "OK: the package is complete" in run("archive", "verify", package)
     [pdf] = package.rglob("minutes-signed.pdf")
-    assert "OK: both signatures are valid." in run("minutes", "verify", pdf, "--trust",
+    assert "OK: both signatures are valid, trusted and in order" in run("minutes", "verify", pdf, "--trust",
                                                    data_dir / "ca" / "ca.pem")
 
 

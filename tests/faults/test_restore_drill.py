@@ -102,7 +102,7 @@ def test_restore_drill(kind, tmp_path, request):
             [pdf] = package.rglob("minutes-signed.pdf")
             checked = ok_run(env, "minutes", "verify", pdf, "--trust",
                              tmp_path / "restored" / "ca" / "ca.pem")
-            assert "OK: both signatures are valid." in checked and "not trusted" not in checked
+            assert "OK: both signatures are valid, trusted and in order" in checked and "not trusted" not in checked
 
             kept = recorded_ballots(restored_url, poll_id)
             lost = [b for b in before if sealing.ballot_id_digest(uuid.UUID(b)) not in kept]

@@ -22,7 +22,7 @@ from server.models import AuditEntry, Minutes
 from server.services import audit
 from server.services.anchoring import checkpoints as cp
 from server.services.minutes.minutes import current_pdf
-from server.services.minutes.signing import stated_audit_head
+from server.services.minutes.verify import stated_audit_head
 
 
 @dataclass

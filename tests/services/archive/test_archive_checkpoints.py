@@ -18,6 +18,7 @@ from server.services.anchoring import checkpoints, keys
 from server.services.archive.demo_record import seed_sealed_meeting
 from server.services.archive.package import export_package
 from server.services.archive.verify import verify_package
+from server.services.minutes import trust
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_the_package_carries_the_seal_checkpoint_and_the_audit_key(bag_dir):
     assert last["action"] == "meeting.sealed"
     assert (checkpoint["seq"], checkpoint["hash"]) == (last["seq"], last["hash"])
     assert (_records(bag_dir) / "audit-key.pem").read_bytes() == keys.signer().public_pem()
-    result = verify_package(bag_dir)
+    result = verify_package(bag_dir, trust.deployment_roots())
     assert result.ok, result.problems
     assert "audit checkpoints: 1 in the package, the chain matches" in result.notes
 
@@ -61,7 +62,7 @@ def test_a_rechained_tail_in_the_package_fails_on_its_checkpoint(bag_dir):
         return lines
 
     _rewrite_lines(_records(bag_dir) / "audit.jsonl", rechain)
-    result = verify_package(bag_dir)
+    result = verify_package(bag_dir, trust.deployment_roots())
     assert not result.ok
     [problem] = result.problems
     assert problem.startswith("audit: checkpoint 1 (seq ")
@@ -70,7 +71,7 @@ def test_a_rechained_tail_in_the_package_fails_on_its_checkpoint(bag_dir):
 
 def test_a_cut_tail_in_the_package_fails_on_its_checkpoint(bag_dir):
     _rewrite_lines(_records(bag_dir) / "audit.jsonl", lambda lines: lines[:-1])
-    result = verify_package(bag_dir)
+    result = verify_package(bag_dir, trust.deployment_roots())
     assert [p for p in result.problems if "cut from the end" in p]
 
 
@@ -88,7 +89,7 @@ def test_checkpoints_re_signed_with_a_forgers_key_fail_against_the_deployments_k
     (_records(bag_dir) / "audit-key.pem").write_bytes(forger.public_pem())
     _rewrite_lines(_records(bag_dir) / "checkpoints.jsonl", resign)
     # Against the key inside the package, only consistency is proven ...
-    assert verify_package(bag_dir).ok
+    assert verify_package(bag_dir, trust.deployment_roots()).ok
     # ... the deployment's key, kept elsewhere, tells the forger apart.
     runner = CliRunner()
     key_file = tmp_path / "deployment-audit-key.pem"
@@ -106,6 +107,6 @@ def test_a_meeting_sealed_before_checkpoints_existed_exports_and_verifies_with_a
     package = export_package(meeting.id, tmp_path / "old.zip")
     with zipfile.ZipFile(package) as archive:
         assert not [n for n in archive.namelist() if n.endswith("checkpoints.jsonl")]
-    result = verify_package(package)
+    result = verify_package(package, trust.deployment_roots())
     assert result.ok, result.problems
     assert any("holds no audit checkpoints" in note for note in result.notes)
