@@ -59,6 +59,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     init_realtime(app)
 
+    if config.TRUSTED_PROXIES:  # outermost, so page requests and sockets see the client
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = config.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     from server.monitoring import page as monitoring_page
 
     monitoring_page.init_app(app)

@@ -92,6 +92,10 @@ class Config:
     # owner's recent addresses are in services/accounts/accounts.py (LOGIN_* overrides).
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
+    # Reverse proxies in front of the workers (nginx: 1) whose X-Forwarded-For/-Proto/-Host
+    # are believed; 0 believes none, so a client cannot choose the address its login
+    # failures are counted under. Behind nginx without it, every client shares nginx's address.
+    TRUSTED_PROXIES: int = 0
     # /metrics answers only a scraper sending this token (Authorization: Bearer); unset, it is off.
     METRICS_TOKEN: str | None = None
     # Audit checkpoints (docs/SECURITY.md): seconds between checkpoints of the chain's head
@@ -124,6 +128,11 @@ class Config:
                 f"not {config.ASYNC_MODE!r}"
             )
         config.METRICS_TOKEN = _env("METRICS_TOKEN")
+        proxies = _env("TRUSTED_PROXIES", "0")
+        if not (proxies.isdecimal() and int(proxies) <= 5):
+            raise ValueError(f"HEMICYCLE_TRUSTED_PROXIES is a number of proxies, 0 to 5, "
+                             f"not {proxies!r}")
+        config.TRUSTED_PROXIES = int(proxies)
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
         config.AUDIT_CHECKPOINT_SECONDS = float(_env("AUDIT_CHECKPOINT_SECONDS", "3600"))
         config.AUDIT_TSA_URL = _env("AUDIT_TSA_URL")
