@@ -2,8 +2,8 @@
 
 ``find_poll`` closes an open poll past its time before answering, so a late
 ballot or read never sees it open; ``schedule_closing`` closes it on time from
-a background task. Closing freezes attendance, counts (``results``), reshuffles
-secret ballots (``sealing``) and announces the result.
+a background task. Closing freezes attendance, opens and shuffles secret ballots
+(``sealing``), counts (``results``) and announces the result.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from server.services.actors import Actor
 from server.services.voting.lookup import existing_id, lock_poll, poll_view
 from server.services.voting.progress import publish_progress
 from server.services.voting.results import attendance_snapshot, ballot_list, compute_result
-from server.services.voting.sealing import reshuffle_secret_ballots
+from server.services.voting.sealing import open_secret_ballots
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,10 @@ def close_now(actor: Actor, poll: Poll) -> Poll:
 
     meeting = db.session.get(Meeting, poll.meeting_id)
     snapshot = attendance_snapshot(meeting)
-    if poll.kind == PollKind.SECRET:
-        reshuffle_secret_ballots(poll)
+    rejected = open_secret_ballots(poll) if poll.kind == PollKind.SECRET else 0
     result = compute_result(poll, snapshot)
+    if rejected:  # sealed ballots altered in the database: not counted, and said so
+        result["sealed_rejected"] = rejected
     result["closed_at"] = utcnow().isoformat()
     result["ballot_list"] = ballot_list(poll)
     poll.snapshot = {**(poll.snapshot or {}), "close": snapshot}
