@@ -15,16 +15,19 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_app
 def verify_command() -> None:
-    """Recompute the whole chain; exit 1 and list the problems if any entry was altered."""
+    """Recompute the whole chain, and every closed poll's ballots against the digest its
+    closing committed to; exit 1 and list the problems if anything was altered."""
     from server.services import audit
+    from server.services.voting import commitment
 
     result = audit.verify()
-    if result.ok:
+    problems = result.problems + commitment.check_polls()
+    if not problems:
         click.echo(f"OK: {result.entries} entries, head {result.head}")
         return
-    for problem in result.problems:
+    for problem in problems:
         click.echo(f"FAIL: {problem}", err=True)
-    click.echo(f"{len(result.problems)} problem(s) in {result.entries} entries", err=True)
+    click.echo(f"{len(problems)} problem(s) in {result.entries} entries", err=True)
     sys.exit(1)
 
 

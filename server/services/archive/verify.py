@@ -4,6 +4,8 @@ Three things must hold: the bag is complete and every file matches its
 sha256 manifest; both signatures on the minutes are intact and valid and
 nothing but form filling followed them; and the audit chain in the package
 recomputes, entry by entry, up to the head that the signed minutes state.
+Then every closed poll's ballots (``ballots.csv``) and published list must
+match the ballot digest its ``poll.close`` entry committed to.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import bagit
 
 from server.services.audit import canonical_json, entry_hash
 from server.services.minutes.signing import PdfCheck, verify_pdf
+from server.services.voting import commitment
 
 
 @dataclass
@@ -121,6 +124,11 @@ def verify_package(path: Path, trust_pems: list[bytes] | None = None) -> Package
         audit_path = data / "record" / "audit.jsonl"
         lines = audit_path.read_text(encoding="utf-8").splitlines() if audit_path.is_file() else []
         result.problems.extend(check_audit_segment(lines, result.pdf.audit_head))
+        record = data / "record"
+        if (record / "polls.json").is_file() and (record / "ballots.csv").is_file():
+            result.problems.extend(commitment.check_package(
+                (record / "polls.json").read_text(encoding="utf-8"),
+                (record / "ballots.csv").read_text(encoding="utf-8"), lines))
         stated = json.loads((data / "minutes" / "minutes.json").read_text(encoding="utf-8"))
         if stated.get("audit_head") != result.pdf.audit_head:
             result.problems.append("minutes.json and the signed PDF state different audit heads")

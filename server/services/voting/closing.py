@@ -17,6 +17,7 @@ from server.models import Meeting, Poll, PollKind, PollStatus, utcnow
 from server.services import access, audit, events
 from server.services.access import Permission
 from server.services.actors import Actor
+from server.services.voting import commitment
 from server.services.voting.lookup import existing_id, lock_poll, poll_view
 from server.services.voting.progress import publish_progress
 from server.services.voting.results import attendance_snapshot, ballot_list, compute_result
@@ -65,11 +66,14 @@ def close_now(actor: Actor, poll: Poll) -> Poll:
         result["sealed_rejected"] = rejected
     result["closed_at"] = utcnow().isoformat()
     result["ballot_list"] = ballot_list(poll)
+    result["ballot_digest"] = commitment.digest(commitment.stored_lines(poll))
     poll.snapshot = {**(poll.snapshot or {}), "close": snapshot}
     poll.result, poll.status, poll.closed_at = result, PollStatus.CLOSED, utcnow()
     audit.record("poll.close", "poll", poll.id, actor=actor, meeting_id=meeting.id,
                  payload={"outcome": result["outcome"], "ballots": result["ballots"],
-                          "totals": result["totals"], "quorum_reached": result["quorum_reached"]})
+                          "totals": result["totals"], "quorum_reached": result["quorum_reached"],
+                          "ballot_digest": result["ballot_digest"],
+                          **({"sealed_rejected": rejected} if rejected else {})})
     publish_progress(poll)
     events.publish(meeting.id, "poll.closed", poll_view(poll))
     return poll
