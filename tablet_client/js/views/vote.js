@@ -173,7 +173,36 @@ function resultCard(poll) {
       el("span", { class: "count" }, t("votes", { count: totals[o.key]?.count ?? 0 }))))),
     result.elected?.length ? el("p", { class: "elected" },
       `${t("outcome_elected")}: ${result.elected.map((k) => optionLabel(poll, k)).join(", ")}`) : null,
-    poll.decision ? el("p", { class: "decision" }, poll.decision) : null);
+    poll.decision ? el("p", { class: "decision" }, poll.decision) : null,
+    poll.kind === "secret" ? receiptCheck(poll) : null);
+}
+
+// Any voter checks a receipt (the one on screen, or one written down) against the published
+// ballot list, whose digest the minutes and the audit chain hold.
+function receiptCheck(poll) {
+  const mine = [...receipts].find(([name]) => name.startsWith(`${poll.id}.`))?.[1] || "";
+  const input = el("input", { name: "receipt", value: mine, maxlength: "10", autocomplete: "off",
+                              autocapitalize: "characters", spellcheck: "false" });
+  const answer = el("p", { class: "receipt-answer", role: "status" });
+  const form = el("form", { class: "receipt-check" },
+    el("label", {}, t("receipt_check"), input),
+    el("button", { type: "submit", class: "secondary" }, t("receipt_check_button")), answer);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = input.value.trim().toUpperCase();
+    try {
+      const result = await api(`/polls/${poll.id}/result`);
+      const found = (result.ballot_list || []).find((b) => b.receipt === code);
+      answer.textContent = found
+        ? t("receipt_found", { choice: found.choices.map((k) => optionLabel(poll, k)).join(", ") || "—" })
+        : t("receipt_not_found");
+    } catch (err) {
+      answer.textContent = err instanceof ApiError && err.offline ? t("offline_action") : err.message;
+    }
+  });
+  const digest = poll.result?.ballot_digest;
+  return el("div", { class: "receipts" }, form,
+    digest ? el("p", { class: "hint digest" }, t("ballot_digest", { digest })) : null);
 }
 
 export function render(container, app) {
