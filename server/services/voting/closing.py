@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from server.errors import NotAuthenticated, NotFound
 from server.extensions import db, socketio
-from server.models import Meeting, Poll, PollKind, PollStatus, utcnow
+from server.models import Meeting, Poll, PollKind, PollStatus, VoterRecord, utcnow
 from server.services import access, audit, events
 from server.services.access import Permission
 from server.services.actors import Actor
@@ -64,6 +65,11 @@ def close_now(actor: Actor, poll: Poll) -> Poll:
     result = compute_result(poll, snapshot)
     if rejected:  # sealed ballots altered in the database: not counted, and said so
         result["sealed_rejected"] = rejected
+    # Ballots deleted from the database while the poll was open: a voter record has none.
+    missing = db.session.scalar(select(func.count()).select_from(VoterRecord).where(
+        VoterRecord.poll_id == poll.id)) - result["ballots"] - rejected
+    if missing > 0:
+        result["ballots_missing"] = missing
     result["closed_at"] = utcnow().isoformat()
     result["ballot_list"] = ballot_list(poll)
     result["ballot_digest"] = commitment.digest(commitment.stored_lines(poll))
@@ -73,7 +79,8 @@ def close_now(actor: Actor, poll: Poll) -> Poll:
                  payload={"outcome": result["outcome"], "ballots": result["ballots"],
                           "totals": result["totals"], "quorum_reached": result["quorum_reached"],
                           "ballot_digest": result["ballot_digest"],
-                          **({"sealed_rejected": rejected} if rejected else {})})
+                          **{k: result[k] for k in ("sealed_rejected", "ballots_missing")
+                             if k in result}})
     publish_progress(poll)
     events.publish(meeting.id, "poll.closed", poll_view(poll))
     return poll

@@ -192,3 +192,15 @@ def test_someone_else_sending_my_ballot_id_gets_no_receipt(app):
     room.vote(room.delegates[0], poll, "yes", ballot_id=ballot_id)
     refused(lambda: room.vote(room.delegates[1], poll, "yes", ballot_id=ballot_id),
             "ballot_id_reused", Conflict)
+
+
+def test_a_sealed_ballot_deleted_in_the_database_is_reported_missing(secret_poll):
+    room, poll, _answers = secret_poll
+    db.session.execute(text("DELETE FROM sealed_ballot WHERE id IN "
+                            "(SELECT id FROM sealed_ballot LIMIT 3)"))
+    db.session.commit()
+    room.close(poll)
+    result = db.session.get(Poll, poll.id).result
+    assert result["ballots"] == VOTERS - 3 and result["ballots_missing"] == 3
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "poll.close"))
+    assert entry.payload["ballots_missing"] == 3
