@@ -5,10 +5,15 @@ locals), removed at the end of every request, socket event and CLI command.
 """
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+log = logging.getLogger(__name__)
+_SCRUB = "hemicycle.scrub_tables"
 
 
 def make_engine(url: str) -> Engine:
@@ -24,6 +29,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten with zeros, not left in free space: sealed
+            # ballots and their keys are erased at closing (docs/VOTING.md).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -43,6 +51,22 @@ class Database:
         except OperationalError:
             self.session.remove()
 
+    def scrub_after_commit(self, *tables: str) -> None:
+        """Once this transaction has committed, wipe what it deleted from ``tables`` for good.
+
+        SQLite (``secure_delete`` already zeroed the rows in the file): a
+        truncating WAL checkpoint, so no earlier version of a page stays in the
+        ``-wal`` file. PostgreSQL: ``VACUUM FULL`` of the tables, which rewrites
+        them without their dead rows. Best effort: a busy database is logged, not
+        an error (the next scrub catches up). What neither erases is in
+        docs/VOTING.md.
+        """
+        session = self.session()
+        if _SCRUB not in session.info:
+            session.info[_SCRUB] = set()
+            event.listen(session, "after_commit", _scrub, once=True)
+        session.info[_SCRUB].update(tables)
+
     def init_app(self, app) -> None:
         if self.engine is not None:
             self.session.remove()
@@ -54,3 +78,23 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc):
             self.session.remove()
+
+
+def _scrub(session: Session) -> None:
+    tables = sorted(session.info.pop(_SCRUB, ()))
+    engine = session.get_bind()
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA busy_timeout=1000")
+                busy, *_frames = connection.exec_driver_sql(
+                    "PRAGMA wal_checkpoint(TRUNCATE)").one()
+                connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+            if busy:
+                log.warning("the WAL was busy: not truncated after erasing %s", tables)
+        elif engine.dialect.name == "postgresql" and tables:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("SET lock_timeout = '5s'")
+                connection.exec_driver_sql(f"VACUUM FULL {', '.join(tables)}")
+    except DBAPIError as exc:
+        log.warning("erasing %s: %s", tables, str(exc).splitlines()[0])

@@ -67,7 +67,7 @@ class LiveServer:
         env.update({
             "HEMICYCLE_DATA_DIR": str(self.data_dir),
             "HEMICYCLE_DATABASE_URL": self.database_url,
-            "HEMICYCLE_SECRET_KEY": "live-test-secret",
+            "HEMICYCLE_SECRET_KEY": "test-secret",  # as tests.conftest: both sides open sealed ballots
             "HEMICYCLE_ASYNC_MODE": self.async_mode,
             "HEMICYCLE_INSECURE_COOKIES": "1",
             "PYTHONWARNINGS": "ignore::DeprecationWarning",

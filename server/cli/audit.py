@@ -39,10 +39,12 @@ def _fail(message: str) -> None:
 def verify_command(checkpoint_file: Path | None, key_file: Path | None,
                    tsa_trust: Path | None) -> None:
     """Recompute the whole chain and compare it with the signed checkpoints and the heads the
-    signed minutes state; exit 1 naming each entry or checkpoint that does not fit."""
+    signed minutes state, and every closed poll's ballots with the digest its closing
+    committed to; exit 1 naming each entry, checkpoint or poll that does not fit."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from server.services.anchoring import chain, keys
+    from server.services.voting import commitment
 
     try:
         report = chain.verify_chain(checkpoint_file, key_file.read_bytes() if key_file else None,
@@ -51,17 +53,18 @@ def verify_command(checkpoint_file: Path | None, key_file: Path | None,
         _fail(str(error))
     except SQLAlchemyError as error:
         _fail(f"cannot read the audit log: {str(error).splitlines()[0]}")
+    problems = report.problems + commitment.check_polls()
     summary = (f"{report.entries} entries, head {report.head}; {report.checkpoints} "
                f"checkpoint(s), {report.timestamped} timestamped; {report.minutes} minutes")
-    if report.ok:
+    if not problems:
         click.echo(f"OK: {summary}")
     for note in report.notes:
         click.echo(f"Note: {note}")
-    if report.ok:
+    if not problems:
         return
-    for problem in report.problems:
+    for problem in problems:
         click.echo(f"FAIL: {problem}", err=True)
-    click.echo(f"{len(report.problems)} problem(s): {summary}", err=True)
+    click.echo(f"{len(problems)} problem(s): {summary}", err=True)
     sys.exit(1)
 
 

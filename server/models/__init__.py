@@ -31,6 +31,8 @@ from server.models.drafts import Consultation, ConsultationMember, DraftComment
 from server.models.documents import Blob, Document, DocumentPage, DocumentReader, DocumentVersion
 from server.models.meetings import AgendaItem, Meeting, MeetingEvent, Participant, SpeakerRequest
 from server.models.minutes import Minutes, Signature
-from server.models.voting import Ballot, Poll, PollOption, VoterRecord
+from server.models.voting import (
+    Ballot, BallotKey, Poll, PollOption, SealedBallot, VoterRecord,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

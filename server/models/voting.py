@@ -75,12 +75,10 @@ class PollOption(Base):
 class Ballot(Base):
     """A counted ballot.
 
-    For a named poll it carries the participant whose vote it is. For a secret
-    poll ``participant_id`` is NULL, the id is random and there is no
-    timestamp, so nothing in the database ties it to the VoterRecord of
-    whoever cast it. On SQLite the table has no rowid: rows are stored in the
-    order of their random primary key, not in insertion order (see
-    docs/VOTING.md for PostgreSQL).
+    For a named poll it carries the participant whose vote it is. A secret
+    poll's ballots appear here only at closing, opened from their
+    ``SealedBallot`` and written all at once in random order: ``participant_id``
+    NULL, a random id, no timestamp (see docs/VOTING.md).
     """
 
     __tablename__ = "ballot"
@@ -122,3 +120,32 @@ class VoterRecord(Base):
     # late retry of an old ballot cannot undo the change.
     superseded_sha256: Mapped[list] = mapped_column(default=list)
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SealedBallot(Base):
+    """A secret ballot while its poll is open: choices, weight and receipt encrypted.
+
+    ``box`` is AES-GCM under a key derived from the server's secret and the
+    poll's ``BallotKey``; neither is readable from the database alone, so the
+    order of these rows (which follows the order of voting) says nothing about
+    what anyone chose. Opened into ``Ballot`` rows and erased at closing;
+    erased at cancelling.
+    """
+
+    __tablename__ = "sealed_ballot"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    box: Mapped[str] = mapped_column(Text)
+
+
+class BallotKey(Base):
+    """The random salt of an open secret poll's ballot key; deleted at closing and cancelling,
+    so sealed ballots left behind in free pages, a journal or a backup cannot be opened
+    even by someone who later learns the server's secret."""
+
+    __tablename__ = "ballot_key"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"),
+                                         primary_key=True, autoincrement=False)
+    salt: Mapped[str] = mapped_column(String(64))

@@ -123,6 +123,9 @@ def _poll(poll: dict, L: dict) -> str:
         parts.append(f"<p><b>{outcome}</b></p>")
     if poll.get("decision"):
         parts.append(f"<p>{_e(poll['decision'])}</p>")
+    if poll.get("ballot_digest"):
+        parts.append(f"<p class='small'>{L['ballot_digest']}: "
+                     f"<span class='hash'>{_e(poll['ballot_digest'])}</span></p>")
     return "".join(parts)
 
 

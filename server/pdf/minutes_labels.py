@@ -23,6 +23,7 @@ LABELS = {
         "cast": "Tổng số phiếu", "passed": "Kết quả: THÔNG QUA", "failed": "Kết quả: KHÔNG THÔNG QUA",
         "cancelled": "Kết quả: đã hủy", "no_quorum": "Kết quả: không đủ túc số, không thông qua",
         "tie": "Kết quả: số phiếu ngang nhau, chưa có người trúng cử", "elected": "Trúng cử", "decision": "Kết luận",
+        "ballot_digest": "Mã niêm phong danh sách phiếu (SHA-256)",
         "notes": "Ghi chú", "other": "Các nội dung khác", "general": "Nội dung chung",
         "adjourned": "Cuộc họp kết thúc lúc", "audit": "Mã kiểm chứng nhật ký (audit chain head) "
         "tại thời điểm hoàn thiện biên bản:",
@@ -51,6 +52,7 @@ LABELS = {
         "cast": "Votes cast", "passed": "Result: ADOPTED", "failed": "Result: NOT ADOPTED",
         "cancelled": "Result: cancelled", "no_quorum": "Result: no quorum, not adopted",
         "tie": "Result: tied, nobody elected", "elected": "Elected", "decision": "Decision",
+        "ballot_digest": "Digest of the ballot list (SHA-256)",
         "notes": "Notes", "other": "Other matters", "general": "General business",
         "adjourned": "The meeting was closed at", "audit": "Audit chain head when the minutes "
         "were finalised:",

@@ -146,6 +146,9 @@ class ResultOut(Output):
     ballots: int
     totals: dict[str, Any]
     ballot_list: list[dict[str, Any]]
+    # sha256 of the sorted ballot list's lines, committed in the audit chain at closing
+    # (docs/VOTING.md, "The commitment at closing"); absent for polls closed before it existed.
+    ballot_digest: str | None = None
 
 
 # --- socket commands (server/realtime/voting.py) --------------------------------------------

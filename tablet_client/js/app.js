@@ -40,6 +40,14 @@ const app = {
   },
   async wipe(reason) {
     document.body.dataset.wiped = "true"; // first: nothing confidential is kept from now on
+    voteView.forgetBallots(); // receipts and ballots on their way: a secret vote stays secret
+    if (reason === "wipe") {
+      // A remote wipe is for a lost tablet: every page, note and remembered state of the
+      // meeting goes. Sealing keeps the ordinary papers readable (docs/TABLET.md).
+      await wipeAll(store.state.pairing.meeting_id);
+      await clearAll();
+      store.state.documents = [];
+    }
     await kvSet("wiped_at", new Date().toISOString());
     await wipeConfidential(store.state.pairing.meeting_id);
     await annotations.forgetConfidential(store.state.documents);
@@ -191,6 +199,7 @@ async function unpair(message) {
   store.state.pairing = null;
   setToken(null);
   localStorage.removeItem("hemicycle.pairing");
+  voteView.forgetBallots();
   await clearAll();
   if (meetingId) await wipeAll(meetingId);
   showPairing(message);

@@ -24,6 +24,7 @@ from server.services import audit
 from server.services.minutes import ca, minutes as minutes_service, signing
 from server.services.actors import Actor
 from server.services.minutes.minutes import MinutesEdit
+from server.services.voting import commitment
 
 DEMO_PASSPHRASE = "hemicycle-demo"
 BODY = "Hội đồng nhân dân tỉnh Lâm Đồng"
@@ -68,7 +69,7 @@ def _poll(meeting, item, motion, kind, option_kind, options, ballots, result, cl
     poll = Poll(meeting_id=meeting.id, agenda_item_id=item.id, motion=motion, kind=kind,
                 option_kind=option_kind, status=PollStatus.PUBLISHED,
                 opened_at=closed - timedelta(minutes=3),
-                closed_at=closed, published_at=closed, result=result,
+                closed_at=closed, published_at=closed, result=dict(result),
                 options=[PollOption(position=n, key=k, label=label)
                          for n, (k, label) in enumerate(options)])
     db.session.add(poll)
@@ -79,6 +80,17 @@ def _poll(meeting, item, motion, kind, option_kind, options, ballots, result, cl
                               participant_id=None if secret else participant.id,
                               receipt=f"{poll.id:04d}{n:060d}" if secret else None,
                               cast_at=None if secret else closed - timedelta(minutes=1)))
+    db.session.flush()
+    # Committed as a real closing does (services/voting/commitment.py).
+    key = "receipt" if kind == PollKind.SECRET else "participant_id"
+    listed = [{key: b.receipt if kind == PollKind.SECRET else b.participant_id,
+               "choices": b.choices, "weight": str(b.weight)} for b in db.session.scalars(
+        select(Ballot).where(Ballot.poll_id == poll.id).order_by(Ballot.id))]
+    digest = commitment.digest(commitment.stored_lines(poll))
+    poll.result = result = {**result, "ballot_list": listed, "ballot_digest": digest}
+    audit.record("poll.close", "poll", poll.id, actor=Actor.system(), meeting_id=meeting.id,
+                 payload={"ballots": result["ballots"], "totals": result["totals"],
+                          "ballot_digest": result["ballot_digest"]})
     return poll
 
 

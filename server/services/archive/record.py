@@ -115,9 +115,11 @@ def _polls(meeting: Meeting, base: Path) -> None:
                          "" if secret else names.get(ballot.participant_id, ""),
                          " ".join(ballot.choices or []), str(ballot.weight),
                          ballot.receipt if secret else "",
-                         "" if secret else _iso(ballot.cast_at)])
+                         "" if secret else _iso(ballot.cast_at),
+                         "" if secret else ballot.participant_id])
     _csv(base / "record" / "ballots.csv",
-         ["poll_id", "kind", "voter", "choices", "weight", "receipt", "cast_at"], rows)
+         ["poll_id", "kind", "voter", "choices", "weight", "receipt", "cast_at",
+          "participant_id"], rows)
 
 
 def _drafts(meeting: Meeting, base: Path) -> None:

@@ -7,6 +7,8 @@ forger would pack their own), by the certificates ``minutes.json`` names for
 the chair and the secretary; and the audit chain in the package recomputes,
 entry by entry, up to the head that the signed minutes state,
 and matches the signed checkpoints of the chain's head that the package carries.
+Then every closed poll's ballots (``ballots.csv``) and published list must
+match the ballot digest its ``poll.close`` entry committed to.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from server.services.anchoring import packages as anchored
 from server.services.audit import canonical_json, entry_hash
 from server.services.minutes.trust import TrustError, pem_certificates
 from server.services.minutes.verify import PdfCheck, verify_pdf
+from server.services.voting import commitment
 
 
 @dataclass
@@ -167,6 +170,11 @@ def verify_package(path: Path, roots: list[x509.Certificate],
             audit_key_pem)
         result.problems.extend(f"audit: {problem}" for problem in problems)
         result.notes.extend(notes)
+        record = data / "record"
+        if (record / "polls.json").is_file() and (record / "ballots.csv").is_file():
+            result.problems.extend(commitment.check_package(
+                (record / "polls.json").read_text(encoding="utf-8"),
+                (record / "ballots.csv").read_text(encoding="utf-8"), lines))
         if stated.get("audit_head") != result.pdf.audit_head:
             result.problems.append("minutes.json and the signed PDF state different audit heads")
     return result

@@ -119,6 +119,7 @@ def poll_summary(poll: Poll) -> dict:
         "elected": [str(key) for key in elected] if isinstance(elected, list) else [],
         "outcome": str(result.get("outcome") or ""),
         "decision": poll.decision or "",
+        "ballot_digest": str(result.get("ballot_digest") or ""),
     }
 
 

@@ -5,8 +5,9 @@ absent delegate whose proxy the voter holds (one ballot each). The client
 names every ballot with a UUID it chooses; sending the same UUID again answers
 the same thing, receipt included, so a tablet may retry after any failure.
 
-Secret polls store what was chosen (``Ballot``: random id, receipt, no voter,
-no time) apart from who voted (``VoterRecord``). To answer a retry with the
+Secret polls store what was chosen (``SealedBallot``, encrypted until closing,
+then ``Ballot``: random id, receipt, no voter, no time) apart from who voted
+(``VoterRecord``). To answer a retry with the
 same receipt, the record keeps the receipt sealed with AES-GCM under a key
 derived from the client's ballot id, which the database never holds: only
 sha256 of it, for lookup. See docs/VOTING.md for what this does and does not
@@ -24,7 +25,7 @@ from server.errors import Conflict, Forbidden, HemicycleError, InvalidInput, Not
 from server.extensions import db
 from server.models import (
     AttendanceStatus, Ballot, Meeting, Participant, Poll, PollKind, PollStatus,
-    VoterRecord, utcnow,
+    SealedBallot, VoterRecord, utcnow,
 )
 from server.models.base import new_uuid
 from server.services import access, audit
@@ -34,7 +35,7 @@ from server.services.voting.closing import close_if_due, find_poll
 from server.services.voting.lookup import VOTING_ROLES, existing_id, lock_poll
 from server.services.voting.progress import ballot_counted
 from server.services.voting.sealing import (
-    ballot_id_digest, choices_digest, new_receipt, seal, unseal,
+    ballot_box_key, ballot_id_digest, choices_digest, new_receipt, seal, seal_ballot, unseal,
 )
 
 def normalise_choices(poll: Poll, choices: list[str]) -> list[str]:
@@ -138,6 +139,13 @@ class _Seen:
         self.poll = poll
         self.by_digest: dict[str, VoterRecord] = {}
         self.by_represented: dict[int, VoterRecord] = {}
+        self._box_key: bytes | None = None
+
+    def box_key(self) -> bytes:
+        """The secret poll's ballot key, read once per batch."""
+        if self._box_key is None:
+            self._box_key = ballot_box_key(self.poll)
+        return self._box_key
 
     def add(self, record: VoterRecord) -> None:
         self.by_digest[record.client_ballot_id_sha256] = record
@@ -195,10 +203,14 @@ def _cast_new(cast: Cast, poll: Poll, meeting: Meeting, seen: _Seen) -> None:
         _check_proxy_limit(poll, meeting, voter)
     secret = poll.kind == PollKind.SECRET
     receipt = new_receipt() if secret else None
-    db.session.add(Ballot(
-        id=new_uuid(), poll_id=poll.id, choices=choices, weight=represented.weight,
-        participant_id=None if secret else represented.id, receipt=receipt,
-        cast_at=None if secret else utcnow()))
+    if secret:  # encrypted until closing: nothing readable follows the order of voting
+        row_id = new_uuid()
+        db.session.add(SealedBallot(id=row_id, poll_id=poll.id, box=seal_ballot(
+            seen.box_key(), poll, row_id, receipt, choices, represented.weight)))
+    else:
+        db.session.add(Ballot(id=new_uuid(), poll_id=poll.id, choices=choices,
+                              weight=represented.weight, participant_id=represented.id,
+                              cast_at=utcnow()))
     record = VoterRecord(
         poll_id=poll.id, voter_id=voter.id, represented_id=represented.id,
         client_ballot_id_sha256=cast.digest, voted_at=utcnow(), superseded_sha256=[],

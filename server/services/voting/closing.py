@@ -2,25 +2,27 @@
 
 ``find_poll`` closes an open poll past its time before answering, so a late
 ballot or read never sees it open; ``schedule_closing`` closes it on time from
-a background task. Closing freezes attendance, counts (``results``), reshuffles
-secret ballots (``sealing``) and announces the result.
+a background task. Closing freezes attendance, opens and shuffles secret ballots
+(``sealing``), counts (``results``) and announces the result.
 """
 from __future__ import annotations
 
 import logging
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from server.errors import NotAuthenticated, NotFound
 from server.extensions import db, socketio
-from server.models import Meeting, Poll, PollKind, PollStatus, utcnow
+from server.models import Meeting, Poll, PollKind, PollStatus, VoterRecord, utcnow
 from server.services import access, audit, events
 from server.services.access import Permission
 from server.services.actors import Actor
+from server.services.voting import commitment
 from server.services.voting.lookup import existing_id, lock_poll, poll_view
 from server.services.voting.progress import publish_progress
 from server.services.voting.results import attendance_snapshot, ballot_list, compute_result
-from server.services.voting.sealing import reshuffle_secret_ballots
+from server.services.voting.sealing import open_secret_ballots
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +61,26 @@ def close_now(actor: Actor, poll: Poll) -> Poll:
 
     meeting = db.session.get(Meeting, poll.meeting_id)
     snapshot = attendance_snapshot(meeting)
-    if poll.kind == PollKind.SECRET:
-        reshuffle_secret_ballots(poll)
+    rejected = open_secret_ballots(poll) if poll.kind == PollKind.SECRET else 0
     result = compute_result(poll, snapshot)
+    if rejected:  # sealed ballots altered in the database: not counted, and said so
+        result["sealed_rejected"] = rejected
+    # Ballots deleted from the database while the poll was open: a voter record has none.
+    missing = db.session.scalar(select(func.count()).select_from(VoterRecord).where(
+        VoterRecord.poll_id == poll.id)) - result["ballots"] - rejected
+    if missing > 0:
+        result["ballots_missing"] = missing
     result["closed_at"] = utcnow().isoformat()
     result["ballot_list"] = ballot_list(poll)
+    result["ballot_digest"] = commitment.digest(commitment.stored_lines(poll))
     poll.snapshot = {**(poll.snapshot or {}), "close": snapshot}
     poll.result, poll.status, poll.closed_at = result, PollStatus.CLOSED, utcnow()
     audit.record("poll.close", "poll", poll.id, actor=actor, meeting_id=meeting.id,
                  payload={"outcome": result["outcome"], "ballots": result["ballots"],
-                          "totals": result["totals"], "quorum_reached": result["quorum_reached"]})
+                          "totals": result["totals"], "quorum_reached": result["quorum_reached"],
+                          "ballot_digest": result["ballot_digest"],
+                          **{k: result[k] for k in ("sealed_rejected", "ballots_missing")
+                             if k in result}})
     publish_progress(poll)
     events.publish(meeting.id, "poll.closed", poll_view(poll))
     return poll

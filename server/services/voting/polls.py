@@ -29,6 +29,7 @@ from server.services.voting.closing import close_if_due, close_now, find_poll, s
 from server.services.voting.lookup import existing_id, lock_poll, poll_view
 from server.services.voting.results import attendance_snapshot, decision_text, public_summary
 from server.services.voting.rules import RULE_FIELDS, apply_rules
+from server.services.voting.sealing import erase_secret_ballots
 
 def _managed(actor: Actor | None, poll_id: int) -> tuple[Poll, Meeting]:
     return find_poll(poll_id, actor, Permission.CHAIR)
@@ -171,7 +172,7 @@ def publish_poll(actor: Actor | None, poll_id: int, decision: str | None = None)
 
 @audits_refusal("poll.cancel")
 def cancel_poll(actor: Actor | None, poll_id: int) -> Poll:
-    """Cancel a draft or open poll; its ballots are kept but never counted."""
+    """Cancel a draft or open poll; its ballots are never counted (a secret poll's are erased)."""
     poll, meeting = _managed(actor, poll_id)
     poll = lock_poll(poll.id)
     if poll.status == PollStatus.CANCELLED:
@@ -180,6 +181,8 @@ def cancel_poll(actor: Actor | None, poll_id: int) -> Poll:
         raise Conflict("A closed poll cannot be cancelled; hold a re-vote instead.",
                        code=f"poll_{poll.status.value}")
     was_open = poll.status == PollStatus.OPEN
+    if poll.kind == PollKind.SECRET:
+        erase_secret_ballots(poll)  # never counted: nothing is kept to link to the voters
     poll.status, poll.closed_at = PollStatus.CANCELLED, utcnow()
     audit.record("poll.cancel", "poll", poll.id, actor=actor, meeting_id=meeting.id)
     events.publish(meeting.id, "poll.cancelled", poll_view(poll),

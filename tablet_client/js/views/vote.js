@@ -1,6 +1,9 @@
 // Voting: the ballot opens by itself when a poll opens; the delegate chooses, confirms, and
 // sees "recorded" only once the server has acknowledged the ballot (with the receipt for a
 // secret poll). A retry resends the same ballot id, so it can never count twice.
+// A receipt is kept in memory only, never written to the tablet's storage: the delegate keeps
+// it by choice (downloads it, or writes it down from the screen). forgetBallots() erases what
+// is left (the wipe, the revocation and the sealing call it).
 import { ApiError, api, uuid4 } from "../api.js";
 import { t } from "../i18n.js";
 import * as store from "../store.js";
@@ -8,6 +11,29 @@ import { closeModal, el, modal, toast } from "../ui.js";
 
 let ballot = null; // {poll, entry, choices, ballotId, step, receipt, error}
 let status = null; // the server's /polls/<id>/me answer for the open poll
+const receipts = new Map(); // "<poll>.<represented>" -> receipt, for this page's life only
+const STORED_PREFIXES = ["hemicycle.ballot.", "hemicycle.receipt."];
+
+/** Forget every ballot on its way and every receipt (in memory and in older clients' storage). */
+export function forgetBallots() {
+  receipts.clear();
+  if (ballot) closeModal("ballot");
+  ballot = null;
+  status = null;
+  for (const name of Object.keys(localStorage)) {
+    if (STORED_PREFIXES.some((prefix) => name.startsWith(prefix))) localStorage.removeItem(name);
+  }
+}
+
+function downloadReceipt(poll, receipt) {
+  const text = `${t("receipt_file", { motion: poll.motion, receipt })}\n`;
+  const link = el("a", { href: URL.createObjectURL(new Blob([text], { type: "text/plain" })),
+                         download: `hemicycle-receipt-${poll.id}.txt` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
 
 function key(pollId, representedId) { return `hemicycle.ballot.${pollId}.${representedId}`; }
 
@@ -56,7 +82,7 @@ async function send(app) {
     ballot.receipt = answer.receipt;
     ballot.step = "recorded";
     localStorage.removeItem(key(poll.id, entry.represented_id));
-    if (answer.receipt) localStorage.setItem(`hemicycle.receipt.${poll.id}.${entry.represented_id}`, answer.receipt);
+    if (answer.receipt) receipts.set(`${poll.id}.${entry.represented_id}`, answer.receipt);
   } catch (err) {
     if (err.code === "already_voted") {
       ballot.step = "recorded";
@@ -123,6 +149,9 @@ function ballotContent(app) {
     el("p", { class: "choice" }, t("your_choice", { choice: chosen })),
     ballot.receipt ? el("p", { class: "receipt" }, t("receipt", { receipt: ballot.receipt })) : null,
     ballot.receipt ? el("p", { class: "hint" }, t("receipt_hint")) : null,
+    ballot.receipt ? el("button", { class: "secondary big", id: "download-receipt",
+                                    onclick: () => downloadReceipt(ballot.poll, ballot.receipt) },
+                        t("receipt_download")) : null,
     el("button", { class: "secondary big", onclick: () => { ballot = null; closeModal("ballot"); showBallot(app); } }, t("close"))];
 }
 
@@ -144,7 +173,36 @@ function resultCard(poll) {
       el("span", { class: "count" }, t("votes", { count: totals[o.key]?.count ?? 0 }))))),
     result.elected?.length ? el("p", { class: "elected" },
       `${t("outcome_elected")}: ${result.elected.map((k) => optionLabel(poll, k)).join(", ")}`) : null,
-    poll.decision ? el("p", { class: "decision" }, poll.decision) : null);
+    poll.decision ? el("p", { class: "decision" }, poll.decision) : null,
+    poll.kind === "secret" ? receiptCheck(poll) : null);
+}
+
+// Any voter checks a receipt (the one on screen, or one written down) against the published
+// ballot list, whose digest the minutes and the audit chain hold.
+function receiptCheck(poll) {
+  const mine = [...receipts].find(([name]) => name.startsWith(`${poll.id}.`))?.[1] || "";
+  const input = el("input", { name: "receipt", value: mine, maxlength: "10", autocomplete: "off",
+                              autocapitalize: "characters", spellcheck: "false" });
+  const answer = el("p", { class: "receipt-answer", role: "status" });
+  const form = el("form", { class: "receipt-check" },
+    el("label", {}, t("receipt_check"), input),
+    el("button", { type: "submit", class: "secondary" }, t("receipt_check_button")), answer);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = input.value.trim().toUpperCase();
+    try {
+      const result = await api(`/polls/${poll.id}/result`);
+      const found = (result.ballot_list || []).find((b) => b.receipt === code);
+      answer.textContent = found
+        ? t("receipt_found", { choice: found.choices.map((k) => optionLabel(poll, k)).join(", ") || "—" })
+        : t("receipt_not_found");
+    } catch (err) {
+      answer.textContent = err instanceof ApiError && err.offline ? t("offline_action") : err.message;
+    }
+  });
+  const digest = poll.result?.ballot_digest;
+  return el("div", { class: "receipts" }, form,
+    digest ? el("p", { class: "hint digest" }, t("ballot_digest", { digest })) : null);
 }
 
 export function render(container, app) {
@@ -165,7 +223,7 @@ export function render(container, app) {
           : left ? "" : present ? t("already_voted") : t("must_be_present")));
         if (left) parts.push(el("button", { class: "primary big", onclick: () => showBallot(app) }, t("vote_title")));
       }
-      const receipt = poll.id && localStorage.getItem(`hemicycle.receipt.${poll.id}.${app.state.pairing.participant_id}`);
+      const receipt = poll.id && receipts.get(`${poll.id}.${app.state.pairing.participant_id}`);
       if (receipt) parts.push(el("p", { class: "receipt" }, t("receipt", { receipt })));
     }
     container.replaceChildren(el("section", { class: "card vote" }, ...parts));

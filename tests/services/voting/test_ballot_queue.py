@@ -106,6 +106,8 @@ def test_secret_ballots_in_a_batch_get_receipts_and_replay_them(app):
     ballot_queue.run([retry])
     receipts = [r.answer["receipt"] for r in first]
     assert len(set(receipts)) == 2 and all(receipts)
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0  # sealed until closing
+    room.close(poll)
     assert retry.answer["receipt"] == db.session.scalar(
         select(Ballot.receipt).where(Ballot.poll_id == poll.id, Ballot.choices == ["no"]))
     assert db.session.scalar(select(func.count()).select_from(Ballot).where(

@@ -59,11 +59,40 @@ def assert_unlinkable(poll_id: int, answers: list[dict]) -> None:
     assert not any(a["receipt"] in elsewhere for a in answers)
 
 
+def assert_sealed(answers: list[dict]) -> None:
+    """An open poll: no ballot in clear, sealed boxes of one length, receipts nowhere."""
+    assert dump("ballot") == []
+    boxes = dump("sealed_ballot")
+    assert len(boxes) == len(answers) and len({len(b["box"]) for b in boxes}) == 1
+    everything = json.dumps([dump(t) for t in ("sealed_ballot", "ballot_key", "voter_record",
+                                              "audit_entry", "meeting_event")], default=str)
+    assert not any(a["receipt"] in everything for a in answers)
+
+
 def test_no_query_ties_a_ballot_to_its_voter_while_open_and_after_closing(secret_poll):
     room, poll, answers = secret_poll
-    assert_unlinkable(poll.id, answers)
+    assert_sealed(answers)
     room.close(poll)
     assert_unlinkable(poll.id, answers)
+    assert dump("sealed_ballot") == [] and dump("ballot_key") == []
+
+
+def test_cancelling_erases_a_secret_polls_ballots(secret_poll):
+    room, poll, answers = secret_poll
+    polls.cancel_poll(room.staff, poll.id)
+    db.session.commit()
+    assert dump("ballot") == [] and dump("sealed_ballot") == [] and dump("ballot_key") == []
+    assert len(dump("voter_record")) == VOTERS  # who voted stays (the audit log says it too)
+
+
+def test_a_sealed_ballot_altered_in_the_database_is_not_counted(secret_poll):
+    room, poll, _answers = secret_poll
+    box = db.session.scalars(text("SELECT box FROM sealed_ballot LIMIT 1")).one()
+    db.session.execute(text("UPDATE sealed_ballot SET box = :box"), {"box": box})  # copies
+    db.session.commit()
+    room.close(poll)
+    result = db.session.get(Poll, poll.id).result
+    assert result["ballots"] == 1 and result["sealed_rejected"] == VOTERS - 1
 
 
 def test_audit_names_the_voter_but_never_the_choice(secret_poll):
@@ -130,15 +159,21 @@ def test_secret_progress_events_carry_counts_only(secret_poll):
 def test_on_postgresql_closing_rewrites_ballots_out_of_insertion_order(postgres_app):
     """PostgreSQL keeps rows in insertion order and stamps them with their transaction (xmin).
 
-    While the poll is open both would tie ballots to voters for someone reading
-    the database directly (documented limit); closing rewrites the ballots, in
-    random order and in one transaction, before anyone can see the result.
+    While the poll is open the rows follow the voters but are sealed; closing
+    opens them and writes the ballots in random order, in one transaction,
+    before anyone can see the result, and VACUUM FULL drops the sealed rows.
     """
     room = Room(VOTERS)
     poll = room.poll(kind=PollKind.SECRET)
     answers = [room.vote(d, poll, "yes" if i < VOTERS // 2 else "no")
                for i, d in enumerate(room.delegates)]
+    assert_sealed(answers)  # rows in order of voting, as the voter records: encrypted
+    filenode = "SELECT pg_relation_filenode('sealed_ballot')"
+    before = db.session.scalar(text(filenode))
     room.close(poll)
+    db.session.rollback()
+    assert db.session.scalar(text(filenode)) != before  # rewritten: no dead sealed rows left
+    assert dump("sealed_ballot") == [] and dump("ballot_key") == []
     ballot_rows = dump("ballot")
     voter_order = ["yes"] * (VOTERS // 2) + ["no"] * (VOTERS // 2)
     assert [r["choices"][0] for r in ballot_rows] != voter_order
@@ -157,3 +192,15 @@ def test_someone_else_sending_my_ballot_id_gets_no_receipt(app):
     room.vote(room.delegates[0], poll, "yes", ballot_id=ballot_id)
     refused(lambda: room.vote(room.delegates[1], poll, "yes", ballot_id=ballot_id),
             "ballot_id_reused", Conflict)
+
+
+def test_a_sealed_ballot_deleted_in_the_database_is_reported_missing(secret_poll):
+    room, poll, _answers = secret_poll
+    db.session.execute(text("DELETE FROM sealed_ballot WHERE id IN "
+                            "(SELECT id FROM sealed_ballot LIMIT 3)"))
+    db.session.commit()
+    room.close(poll)
+    result = db.session.get(Poll, poll.id).result
+    assert result["ballots"] == VOTERS - 3 and result["ballots_missing"] == 3
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "poll.close"))
+    assert entry.payload["ballots_missing"] == 3
