@@ -61,6 +61,9 @@ class Config:
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 300
+    # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
+    # images are answered with X-Accel-Redirect there instead of streamed by the worker.
+    ACCEL_REDIRECT: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -78,6 +81,11 @@ class Config:
                 f"not {config.ASYNC_MODE!r}"
             )
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
+        config.ACCEL_REDIRECT = _env("ACCEL_REDIRECT")
+        if config.ACCEL_REDIRECT and not (config.ACCEL_REDIRECT.startswith("/")
+                                          and config.ACCEL_REDIRECT.endswith("/")):
+            raise ValueError("HEMICYCLE_ACCEL_REDIRECT is a location path such as /_pages/ "
+                             f"(a leading and a trailing slash), not {config.ACCEL_REDIRECT!r}")
         for name, value in overrides.items():
             setattr(config, name, value)
         if not config.SECRET_KEY:
