@@ -2,8 +2,8 @@
 
 The one copy of that configuration is the ```nginx block of docs/DEPLOYMENT.md. A local
 run takes it as it is and changes only what one machine without certificates must: the
-upstream's ports, a plain-HTTP listen port instead of TLS, the data directory, and the
-files nginx writes (pid, logs, temporary files) in a directory of the run's own. A
+upstream's ports, a plain-HTTP listen port instead of TLS (and the Host header with that
+port), the data directory, and the files nginx writes (pid, logs, temporary files) in a directory of the run's own. A
 second copy of the same block, with its upstream renamed, can front other workers (the
 bench's bare Flask-SocketIO baseline) in the same nginx process.
 """
@@ -55,6 +55,11 @@ def local_block(block: str, *, port: int, workers: list[int], data_dir: Path,
                  "`listen 443 ssl http2`")
     block = _sub(r"^\s*ssl_certificate .*\n", "", block, "ssl_certificate")
     block = _sub(r"^\s*ssl_certificate_key .*\n", "", block, "ssl_certificate_key")
+    # Host with its port: the local run listens on a port of its own, and a same-origin check
+    # (the baseline's Socket.IO) compares the Origin with it; on 443 the two are the same.
+    if "proxy_set_header Host $host;" not in block:
+        raise ConfigChanged("docs/DEPLOYMENT.md's nginx block: no `proxy_set_header Host $host`")
+    block = block.replace("proxy_set_header Host $host;", "proxy_set_header Host $http_host;")
     cache = str(Path(data_dir).resolve() / "cache" / "pages") + "/"
     block = _sub(r"alias /var/lib/hemicycle/cache/pages/;", f"alias {cache};", block,
                  "page cache alias")
