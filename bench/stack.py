@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
@@ -109,14 +110,22 @@ class Topology:
         return seeded
 
     def start(self) -> "Topology":
+        """Start the workers and nginx; nothing when they run (meetings seeded later are
+        seen by the running workers, as a meeting created in production is)."""
+        if self.proxy is not None:
+            return self
         channel = f"hemicycle-bench-{secrets.token_hex(4)}"
         env = {"HEMICYCLE_SOCKETIO_CHANNEL": channel, "HEMICYCLE_ACCEL_REDIRECT": ACCEL,
                "HEMICYCLE_SECRET_KEY": "bench-topology"}
         self.workers = [LiveServer(self.data_dir, self.database_url, async_mode=self.mode,
-                                   redis_url=self.redis.url, env=env).start(timeout=60)
-                        for _ in range(self.count)]
-        self.baselines = [BaselineServer(self.mode, self.redis.url, channel + "-baseline").start()
+                                   redis_url=self.redis.url, env=env) for _ in range(self.count)]
+        self.baselines = [BaselineServer(self.mode, self.redis.url, channel + "-baseline")
                           for _ in range(self.count)]
+        with ThreadPoolExecutor(2 * self.count) as pool:  # all at once: each waits for /healthz
+            starts = [pool.submit(w.start, timeout=60) for w in self.workers]
+            starts += [pool.submit(b.start) for b in self.baselines]
+            for started in starts:
+                started.result()
         self.port, self.baseline_port, self.static_port = free_port(), free_port(), free_port()
         block = nginx.deployment_block()
         blocks = [nginx.local_block(block, port=self.port, workers=[w.port for w in self.workers],
@@ -145,7 +154,8 @@ class Topology:
         return f"http://127.0.0.1:{self.static_port}/static/"
 
     def spread(self, baseline: bool = False) -> list[int]:
-        """Connections nginx holds to each worker (each tablet's socket is one)."""
+        """Connections nginx holds to each worker: each tablet's socket, and idle keep-alive
+        connections (up to 32 per nginx worker process) left by HTTP requests."""
         return [established(s.port) for s in (self.baselines if baseline else self.workers)]
 
     def rss_kib(self, baseline: bool = False) -> list[int]:
