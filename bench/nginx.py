@@ -84,14 +84,18 @@ def main_config(run_dir: Path, blocks: list[str], extra: str = "") -> str:
             f"{temp}{''.join(blocks)}{extra}}}\n")
 
 
+def binary() -> str | None:
+    """Debian's nginx (in /usr/sbin, which is not on every user's PATH), or None."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
 class Nginx:
     """One nginx process (master and worker) run in the foreground from ``run_dir``."""
 
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
         self.process: subprocess.Popen | None = None
-        self.binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
-                                               else None)
+        self.binary = binary()
 
     def start(self, config: str, probe_port: int, timeout: float = 20) -> "Nginx":
         if self.binary is None:

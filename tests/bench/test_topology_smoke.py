@@ -4,12 +4,12 @@ that every change, ballot and tablet arrives is)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
 
+from bench import nginx
 from tests.conftest import service_unavailable
 from tests.live import ROOT
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.live, pytest.mark.services]
 
 
 def test_every_topology_scenario_runs_with_a_few_tablets(postgres_url, redis_url):
-    if shutil.which("nginx") is None and not (ROOT / "/usr/sbin/nginx").exists():
+    if nginx.binary() is None:
         service_unavailable("nginx", "not installed (scripts/setup --dev installs nginx-light)")
     results = ROOT / "bench" / "results"
     before = set(results.glob("topology-*.json")) if results.exists() else set()

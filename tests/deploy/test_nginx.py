@@ -2,12 +2,10 @@
 page images sent by nginx from the page cache after the worker's check."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import requests
 
-from bench.nginx import front
+from bench.nginx import binary as nginx_binary, front
 from server import create_app
 from server.extensions import db
 from server.models import Base, Device, MeetingRole
@@ -24,7 +22,7 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture
 def behind_nginx(tmp_path):
-    if shutil.which("nginx") is None and not (shutil.which("nginx", path="/usr/sbin")):
+    if nginx_binary() is None:
         service_unavailable("nginx", "not installed (scripts/setup --dev installs nginx-light)")
     url = f"sqlite:///{tmp_path / 'live.db'}"
     app = create_app(make_config(tmp_path, DATABASE_URL=url))
