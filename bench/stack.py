@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -192,8 +193,14 @@ def fleet_for(topo: Topology, seeded, processes: int, **kwargs) -> TabletFleet:
     return fleet
 
 
-def chair_of(topo: Topology, seeded) -> socketio.Client:
-    chair = socketio.Client(reconnection=True, reconnection_delay=0.5)
+def chair_of(topo: Topology, seeded, source: str | None = None) -> socketio.Client:
+    """The chair's connection through nginx; from ``source`` (a loopback address), a socket
+    of its own that is not reconnected."""
+    if source is None:
+        chair = socketio.Client(reconnection=True, reconnection_delay=0.5)
+    else:
+        bound = socket.create_connection(("127.0.0.1", topo.port), source_address=(source, 0))
+        chair = socketio.Client(reconnection=False, websocket_extra_options={"socket": bound})
     chair.connect(topo.url, auth={"token": seeded.chair_token}, transports=["websocket"])
     return chair
 

@@ -89,7 +89,9 @@ def scenario_meetings(topo: Topology, n: int, args) -> dict:
     chairs = []
     try:
         fleet.wait_ready()
-        chairs = [chair_of(topo, m) for m in meetings]
+        # Each chair from an address of its own (after the tablets'), as ten rooms' would be.
+        addresses = source_addresses(len(tokens) + count)[len(tokens):]
+        chairs = [chair_of(topo, m, a) for m, a in zip(meetings, addresses)]
         time.sleep(1.0)
         alone = {m.meeting_id: [] for m in meetings}
         together = {m.meeting_id: [] for m in meetings}
