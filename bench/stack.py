@@ -5,6 +5,7 @@ nginx with docs/DEPLOYMENT.md's configuration in front of two ``hemicycle serve`
 X-Accel-Redirect), and in the same nginx process the baseline: bare Flask-SocketIO workers
 (bench/baseline_server.py) on the same Redis, behind a copy of the same configuration.
 nginx also serves the page cache statically on a third port, to compare with X-Accel.
+Below it, what the scenarios connect with: tablets, a chair, the open-file check.
 """
 from __future__ import annotations
 
