@@ -5,7 +5,8 @@ broadcasts one message to that room, with the payload it is given: the
 benchmark gives the payload of a Hemicycle ``item.changed``, so both messages
 have the same size. Every Hemicycle figure is also
 given as a ratio to this server, measured in the same run on the same machine.
-Run: python -m bench.baseline_server PORT [ASYNC_MODE]
+Run: python -m bench.baseline_server PORT [ASYNC_MODE [REDIS_URL CHANNEL]]; with a Redis
+URL, several of them share one message queue as Hemicycle's workers do.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from flask import Flask, jsonify, request  # noqa: E402
 from flask_socketio import SocketIO, join_room  # noqa: E402
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode=mode)
+queue = {"message_queue": sys.argv[3], "channel": sys.argv[4]} if len(sys.argv) > 4 else {}
+socketio = SocketIO(app, async_mode=mode, **queue)
 revision = 0
 
 

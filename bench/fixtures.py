@@ -26,9 +26,11 @@ class SeededMeeting:
     secretary: tuple[str, str] = ("bench-secretary", "bench-secretary-password")
 
 
-def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> SeededMeeting:
+def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None,
+                 database_url: str | None = None, secretary: bool = True) -> SeededMeeting:
     """A published, open meeting with ``tablets`` present delegates, each with a paired
-    tablet, and optionally a draft yes/no/abstain poll of ``poll_kind``."""
+    tablet, and optionally a draft yes/no/abstain poll of ``poll_kind``; on ``database_url``
+    (default: SQLite in ``data_dir``), with the bench secretary's account unless told not."""
     from server import create_app
     from server.extensions import db
     from server.models import (
@@ -39,7 +41,7 @@ def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> 
     from server.services.actors import Actor
     from server.services.tokens import new_token, token_digest
 
-    database_url = f"sqlite:///{data_dir / 'bench.db'}"
+    database_url = database_url or f"sqlite:///{data_dir / 'bench.db'}"
     app = create_app({"DATA_DIR": data_dir, "DATABASE_URL": database_url,
                       "ASYNC_MODE": "threading", "SECRET_KEY": "bench"})
     with app.app_context():
@@ -73,8 +75,10 @@ def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> 
         from server.models import Role, User
         from server.services.accounts.accounts import hash_password
 
-        db.session.add(User(username="bench-secretary", full_name="Thư ký", role=Role.SECRETARY,
-                            password_hash=hash_password("bench-secretary-password")))
+        if secretary:
+            db.session.add(User(username="bench-secretary", full_name="Thư ký",
+                                role=Role.SECRETARY,
+                                password_hash=hash_password("bench-secretary-password")))
         poll_id = None
         if poll_kind:
             poll = polls.create_poll(Actor.system(), meeting.id, {
@@ -85,6 +89,7 @@ def seed_meeting(data_dir: Path, tablets: int, poll_kind: str | None = None) -> 
         result = SeededMeeting(meeting.id, [i.id for i in items], tokens, chair_token,
                                projector_token, database_url, poll_id)
         db.session.remove()
+        db.engine.dispose()
     return result
 
 
@@ -93,9 +98,12 @@ def start_hemicycle(data_dir: Path, database_url: str, async_mode: str) -> LiveS
 
 
 class BaselineServer:
-    def __init__(self, async_mode: str):
+    """``python -m bench.baseline_server``; with ``redis_url`` and ``channel``, on that queue."""
+
+    def __init__(self, async_mode: str, redis_url: str | None = None, channel: str | None = None):
         self.port = free_port()
         self.async_mode = async_mode
+        self.queue = [redis_url, channel] if redis_url else []
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="baseline-", suffix=".log", delete=False)
 
@@ -106,7 +114,7 @@ class BaselineServer:
     def start(self) -> "BaselineServer":
         self.process = subprocess.Popen(
             [sys.executable, "-W", "ignore", "-m", "bench.baseline_server", str(self.port),
-             self.async_mode], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+             self.async_mode, *self.queue], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -43,22 +43,27 @@ def measure_rounds(fleet: TabletFleet, trigger, rounds: int, gap: float) -> dict
         starts.append(time.time())
         trigger(n)
         time.sleep(gap)
-    times = fleet.results()
+    return round_latencies(fleet.results(), starts)
+
+
+def round_latencies(times: list[list[tuple[float, int]]], starts: list[float]) -> dict:
+    """Each tablet's latency in each round: its first receipt after the round's start and
+    before the next round's; a round a tablet saw nothing of counts as missing."""
     latencies, lasts, missing = [], [], 0
     for index, t0 in enumerate(starts):
         t1 = starts[index + 1] if index + 1 < len(starts) else float("inf")
-        round_latencies = []
+        this_round = []
         for tablet in times:
             hits = [t for t, _rev in tablet if t0 <= t < t1]
             if hits:
-                round_latencies.append((min(hits) - t0) * 1000)
+                this_round.append((min(hits) - t0) * 1000)
             else:
                 missing += 1
-        latencies += round_latencies
-        if round_latencies:
-            lasts.append(max(round_latencies))
+        latencies += this_round
+        if this_round:
+            lasts.append(max(this_round))
     return {
-        "rounds": rounds,
+        "rounds": len(starts),
         "deliveries": len(latencies),
         "missing": missing,
         "p50_ms": percentile(latencies, 50),

@@ -3,7 +3,9 @@
 A worker process connects its share of tablets, then records when each tablet
 receives each ``event``; the driver collects the times at the end. Tablets of
 a real meeting authenticate with device tokens (auth={"token": ...}); baseline
-tablets send no auth.
+tablets send no auth. A tablet may connect from a source address of its own (127.0.0.2,
+127.0.0.3, ...: all loopback), so that a proxy hashing client addresses spreads the fleet
+over its workers as it would spread a hall.
 """
 from __future__ import annotations
 
@@ -34,9 +36,11 @@ async def _fetch_first_page(url: str, token: str, payload: dict, state: TabletSt
 
 
 async def _connect(url: str, auth: dict | None, received: list, sem: asyncio.Semaphore,
-                   event_names: tuple[str, ...], meeting_id: int | None, http=None):
+                   event_names: tuple[str, ...], meeting_id: int | None, http=None,
+                   session=None):
     client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5,
-                                  reconnection_delay_max=2, randomization_factor=0.5)
+                                  reconnection_delay_max=2, randomization_factor=0.5,
+                                  http_session=session)
     state = TabletState()
     received.append(state)
 
@@ -77,15 +81,20 @@ async def _connect(url: str, auth: dict | None, received: list, sem: asyncio.Sem
     return client
 
 
-async def _run(url: str, auths: list, conn, event_names, meeting_id):
+async def _run(url: str, auths: list, conn, event_names, meetings: list, sources: list):
     import aiohttp
 
     received: list[TabletState] = []
     sem = asyncio.Semaphore(50)
-    # One HTTP connection pool per process, like a browser's per tablet but cheaper.
+    # One HTTP connection pool per process, like a browser's per tablet but cheaper; one per
+    # source address when tablets have addresses of their own.
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
-    clients = await asyncio.gather(*[_connect(url, a, received, sem, event_names, meeting_id,
-                                              http if a else None) for a in auths])
+    bound = {address: aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+        limit=0, local_addr=(address, 0))) for address in set(sources) if address}
+    clients = await asyncio.gather(*[
+        _connect(url, a, received, sem, event_names, meeting,
+                 (bound.get(source) or http) if a else None, bound.get(source))
+        for a, meeting, source in zip(auths, meetings, sources)])
     conn.send(("ready", len(clients)))
     loop = asyncio.get_running_loop()
     while True:
@@ -98,24 +107,24 @@ async def _run(url: str, auths: list, conn, event_names, meeting_id):
             conn.send(("first_pages", [state.first_page for state in received]))
         elif isinstance(command, tuple) and command[0] == "cast":
             _, poll_id, window = command
-            conn.send(("cast", await _cast_all(clients, meeting_id, poll_id, window)))
+            conn.send(("cast", await _cast_all(clients, meetings, poll_id, window)))
         elif command == "connected":
             conn.send(("connected", sum(1 for c in clients if c.connected)))
         elif command == "stop":
             await asyncio.gather(*[c.disconnect() for c in clients], return_exceptions=True)
-            await http.close()
+            await asyncio.gather(http.close(), *[b.close() for b in bound.values()])
             conn.send(("stopped", None))
             return
 
 
-async def _cast_all(clients, meeting_id, poll_id, window):
+async def _cast_all(clients, meetings, poll_id, window):
     """Every tablet votes once, at a random moment within ``window`` seconds.
 
     Returns (ack latency in ms, ok, ballot id, choice) per tablet."""
     import random
     import uuid
 
-    async def cast(client):
+    async def cast(client, meeting_id):
         await asyncio.sleep(random.uniform(0, window))
         ballot_id, choice = str(uuid.uuid4()), random.choice(["yes", "no", "abstain"])
         started = time.perf_counter()
@@ -128,27 +137,42 @@ async def _cast_all(clients, meeting_id, poll_id, window):
             ok = False
         return ((time.perf_counter() - started) * 1000, ok, ballot_id, choice)
 
-    return await asyncio.gather(*[cast(c) for c in clients])
+    return await asyncio.gather(*[cast(c, m) for c, m in zip(clients, meetings)])
 
 
-def _worker(url, auths, conn, event_names, meeting_id):
-    asyncio.run(_run(url, auths, conn, event_names, meeting_id))
+def _worker(url, auths, conn, event_names, meetings, sources):
+    asyncio.run(_run(url, auths, conn, event_names, meetings, sources))
+
+
+def source_addresses(count: int) -> list[str]:
+    """``count`` distinct loopback addresses from 127.0.0.2 on, one per simulated tablet."""
+    numbers = (n for n in range(2, 1 << 24) if n & 255 not in (0, 255))
+    return [f"127.{n >> 16}.{(n >> 8) & 255}.{n & 255}" for n, _ in zip(numbers, range(count))]
 
 
 class TabletFleet:
-    """N tablets spread over worker processes."""
+    """N tablets spread over worker processes. ``meeting_id``: one meeting for all, or one per
+    tablet; ``sources``: a source address per tablet (None: the system's choice). Per-tablet
+    results come back in the order of ``auths``."""
 
     def __init__(self, url: str, auths: list[dict | None], processes: int = 2,
-                 event_names: tuple[str, ...] = ("event",), meeting_id: int | None = None):
+                 event_names: tuple[str, ...] = ("event",),
+                 meeting_id: int | list[int] | None = None, sources: list[str] | None = None):
         self.pipes = []
         self.procs = []
+        self.order: list[int] = []
         ctx = mp.get_context("spawn")
-        shares = [auths[i::processes] for i in range(processes)]
-        for share in shares:
+        meetings = meeting_id if isinstance(meeting_id, list) else [meeting_id] * len(auths)
+        sources = sources or [None] * len(auths)
+        for first in range(processes):
+            share = list(range(len(auths)))[first::processes]
             if not share:
                 continue
+            self.order += share
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(url, share, child, event_names, meeting_id), daemon=True)
+            proc = ctx.Process(target=_worker, args=(
+                url, [auths[i] for i in share], child, event_names,
+                [meetings[i] for i in share], [sources[i] for i in share]), daemon=True)
             proc.start()
             self.pipes.append(parent)
             self.procs.append(proc)
@@ -167,19 +191,26 @@ class TabletFleet:
             pipe.send(command)
         return [pipe.recv()[1] for pipe in self.pipes]
 
+    def _in_order(self, batches) -> list:
+        flat = [each for batch in batches for each in batch]
+        ordered = [None] * len(flat)
+        for index, each in zip(self.order, flat):
+            ordered[index] = each
+        return ordered
+
     def results(self) -> list[list[tuple[float, int]]]:
-        return [times for batch in self._ask("results") for times in batch]
+        return self._in_order(self._ask("results"))
 
     def cast(self, poll_id: int, window: float) -> list[tuple[float, bool, str, str]]:
         for pipe in self.pipes:
             pipe.send(("cast", poll_id, window))
-        return [vote for pipe in self.pipes for vote in pipe.recv()[1]]
+        return self._in_order([pipe.recv()[1] for pipe in self.pipes])
 
     def first_pages(self) -> list[tuple[float, int] | None]:
-        return [page for batch in self._ask("first_pages") for page in batch]
+        return self._in_order(self._ask("first_pages"))
 
     def syncs(self) -> list[list[tuple[float, int]]]:
-        return [syncs for batch in self._ask("syncs") for syncs in batch]
+        return self._in_order(self._ask("syncs"))
 
     def connected(self) -> int:
         return sum(self._ask("connected"))

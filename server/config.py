@@ -110,6 +110,9 @@ class Config:
     # PEM files (or directories of them) whose certificates are trusted, besides the
     # deployment's own CA, as roots for signatures on the minutes (e.g. the national root CA).
     TRUST_ROOTS: tuple[str, ...] = ()
+    # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
+    # images are answered with X-Accel-Redirect there instead of streamed by the worker.
+    ACCEL_REDIRECT: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -139,6 +142,11 @@ class Config:
         config.AUDIT_KEY = _env("AUDIT_KEY")
         config.AUDIT_CHECKPOINT_FILE = _env("AUDIT_CHECKPOINT_FILE")
         config.TRUST_ROOTS = trust_roots_from_env()
+        config.ACCEL_REDIRECT = _env("ACCEL_REDIRECT")
+        if config.ACCEL_REDIRECT and not (config.ACCEL_REDIRECT.startswith("/")
+                                          and config.ACCEL_REDIRECT.endswith("/")):
+            raise ValueError("HEMICYCLE_ACCEL_REDIRECT is a location path such as /_pages/ "
+                             f"(a leading and a trailing slash), not {config.ACCEL_REDIRECT!r}")
         for name, value in overrides.items():
             setattr(config, name, value)
         if not config.SECRET_KEY:

@@ -224,3 +224,53 @@ def test_openapi_documents_every_document_endpoint(client):
                  "/api/v1/meetings/{meeting_id}/present", "/api/v1/meetings/{meeting_id}/push",
                  "/api/v1/documents/{document_id}/versions/{number}/pages/{page}/text"):
         assert path in paths
+
+
+def test_behind_nginx_clean_pages_are_sent_by_nginx_from_the_cache(app, client, world):
+    from pathlib import Path
+
+    from server.pdf import render
+
+    document = upload(client, world)
+    app.config["ACCEL_REDIRECT"] = "/_pages/"
+    response = client.get(page_url(document, ext="jpg"), headers=bearer(world.reader_token))
+    assert response.status_code == 200 and response.data == b""
+    assert response.mimetype == "image/jpeg"
+    assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    sha = document["current_version"]["sha256"]
+    assert response.headers["X-Accel-Redirect"] == f"/_pages/{sha[:2]}/{sha}/1-large.jpg"
+    cached = render.cache_path(Path(app.config["DATA_DIR"]), sha, 1, "large", "jpg")
+    assert cached.read_bytes()[:3] == b"\xff\xd8\xff"
+    # The check is still the worker's: a delegate the document is not addressed to gets nothing.
+    named = upload(client, world, access="named", readers=str(world.reader.id))
+    refused = client.get(page_url(named), headers=bearer(world.other_token))
+    assert refused.status_code == 404 and "X-Accel-Redirect" not in refused.headers
+    again = client.get(page_url(document, ext="jpg"),
+                       headers={**bearer(world.reader_token), "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and "X-Accel-Redirect" not in again.headers
+
+
+def test_behind_nginx_watermarked_pages_are_still_streamed_by_the_worker(app, client, world):
+    document = upload(client, world, confidential="true")
+    app.config["ACCEL_REDIRECT"] = "/_pages/"
+    marked = client.get(page_url(document), headers=bearer(world.reader_token))
+    assert marked.status_code == 200 and "X-Accel-Redirect" not in marked.headers
+    assert marked.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert marked.headers["Cache-Control"] == "private, no-store"
+
+
+def test_without_the_setting_the_worker_streams_every_page(client, world):
+    document = upload(client, world)
+    response = client.get(page_url(document), headers=bearer(world.reader_token))
+    assert "X-Accel-Redirect" not in response.headers
+    assert response.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_accel_setting_must_be_a_location_path(monkeypatch):
+    from server.config import Config
+
+    monkeypatch.setenv("HEMICYCLE_ACCEL_REDIRECT", "_pages")
+    with pytest.raises(ValueError, match="leading and a trailing slash"):
+        Config.from_env(SECRET_KEY="x")
+    monkeypatch.setenv("HEMICYCLE_ACCEL_REDIRECT", "/_pages/")
+    assert Config.from_env(SECRET_KEY="x").ACCEL_REDIRECT == "/_pages/"

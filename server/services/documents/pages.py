@@ -128,6 +128,18 @@ def page_bytes(plan: PagePlan) -> bytes:
     return watermark.offload(watermark.stamp, master, lines, plan.ext)
 
 
+def accel_redirect(plan: PagePlan) -> str | None:
+    """Where nginx finds the image (the ``X-Accel-Redirect`` path) when the deployment lets
+    nginx serve the page cache (``ACCEL_REDIRECT``) and the image is a file the same for
+    every reader: the worker has checked the right, nginx streams the bytes. A watermarked
+    page is made for its reader and never a file: None, the worker streams it."""
+    prefix = current_app.config.get("ACCEL_REDIRECT")
+    if not prefix or plan.right.watermark:
+        return None
+    path = cached_variant(plan.version, plan.page, plan.size, plan.ext)
+    return prefix + path.relative_to(render.cache_root(Path(current_app.config["DATA_DIR"]))).as_posix()
+
+
 def page_text(actor: Actor | None, document_id: int, number: int, page: int) -> str:
     document, version, right = readable_document(actor, document_id, number)
     require_pdf(right)
