@@ -52,6 +52,13 @@ def run_server(app, host: str, port: int) -> None:
 
     socketio.start_background_task(heartbeat.run_forever, app)
     socketio.start_background_task(checkpoints.run_forever, app)
+    from server.monitoring import workers
+
+    try:
+        workers.record(app.config, f"{host}:{port}")
+    except Exception as exc:  # Redis not up yet: the background task records it later
+        logging.getLogger(__name__).warning("could not record this worker: %s", exc)
+    socketio.start_background_task(workers.run_forever, app, f"{host}:{port}")
     mode = app.config["ASYNC_MODE"]
     started = f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)"
     if app.config.get("LOG_FORMAT") == "json":  # every line a collector reads is JSON
