@@ -1,7 +1,6 @@
 """Hemicycle: the application factory."""
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from server.paths import ROOT
@@ -29,9 +28,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     )
     app.config.from_mapping(config.as_flask())
     config.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from server.monitoring import logs
+
+    logs.configure(config.LOG_FORMAT)
 
     from server import errors, extensions, routing
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
+LOG_FORMATS = ("text", "json")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -77,6 +78,8 @@ class Config:
     # Seconds between reminders of each meeting's revision to connected clients.
     HEARTBEAT_SECONDS: float = 10.0
     ASYNC_MODE: str = "eventlet"
+    # "text" (a line for a person) or "json" (one object a line for a log collector).
+    LOG_FORMAT: str = "text"
     TESTING: bool = False
     # Cookies are Secure unless the deployment says it serves plain HTTP
     # (the demo and the tests on localhost do).
@@ -129,6 +132,12 @@ class Config:
             raise ValueError(
                 f"HEMICYCLE_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, "
                 f"not {config.ASYNC_MODE!r}"
+            )
+        config.LOG_FORMAT = _env("LOG_FORMAT", "text")
+        if config.LOG_FORMAT not in LOG_FORMATS:
+            raise ValueError(
+                f"HEMICYCLE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                f"not {config.LOG_FORMAT!r}"
             )
         config.METRICS_TOKEN = _env("METRICS_TOKEN")
         proxies = _env("TRUSTED_PROXIES", "0")

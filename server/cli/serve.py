@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import resource
 import sys
 
@@ -51,8 +52,19 @@ def run_server(app, host: str, port: int) -> None:
 
     socketio.start_background_task(heartbeat.run_forever, app)
     socketio.start_background_task(checkpoints.run_forever, app)
+    from server.monitoring import workers
+
+    try:
+        workers.record(app.config, f"{host}:{port}")
+    except Exception as exc:  # Redis not up yet: the background task records it later
+        logging.getLogger(__name__).warning("could not record this worker: %s", exc)
+    socketio.start_background_task(workers.run_forever, app, f"{host}:{port}")
     mode = app.config["ASYNC_MODE"]
-    click.echo(f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)")
+    started = f"Hemicycle on http://{host}:{port}/ ({mode}, {limit} file descriptors)"
+    if app.config.get("LOG_FORMAT") == "json":  # every line a collector reads is JSON
+        logging.getLogger(__name__).info(started)
+    else:
+        click.echo(started)
     sys.stdout.flush()
     # The app's import-time objects (~230k: SQLAlchemy, pydantic, pyHanko, ...) live as
     # long as the process. Left in the collected heap, every full collection walks them
@@ -90,8 +102,13 @@ def _serve_eventlet(app, host: str, port: int, file_limit: int) -> None:
 def serve_command(host: str, port: int) -> None:
     """Serve Hemicycle; configure it with HEMICYCLE_* environment variables."""
     from server import create_app
+    from server.config import Config
 
-    run_server(create_app(), host, port)
+    try:
+        config = Config.from_env()
+    except ValueError as error:  # a setting out of its range: say which, without a traceback
+        raise click.ClickException(str(error)) from None
+    run_server(create_app(config), host, port)
 
 
 COMMANDS = [serve_command]

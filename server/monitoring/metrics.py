@@ -11,7 +11,7 @@ independent services, so it does not apply.
 """
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -28,3 +28,12 @@ BALLOT_QUEUE_WAIT = Histogram(
 LOGIN_FAILURES = Counter(
     "hemicycle_login_failures", "Refused logins, by reason (bad password, throttled, …).",
     ["reason"], registry=REGISTRY)
+BROADCAST_LAG = Histogram(
+    "hemicycle_broadcast_lag_seconds",
+    "Time from the commit of a meeting event to its emit to the meeting's rooms.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    registry=REGISTRY)
+RENDERS_IN_PROGRESS = Gauge(
+    "hemicycle_document_renders_in_progress",
+    "Uploaded document versions whose remaining pages are being rendered in the background.",
+    registry=REGISTRY)

@@ -12,9 +12,10 @@ a client left with a revision gap it cannot fill knows it missed something and s
 from __future__ import annotations
 
 import logging
+import time
 
-from server.monitoring import metrics
 from server.extensions import socketio
+from server.monitoring import metrics
 from server.models import MeetingEvent
 from server.realtime import context, ticks
 from server.realtime.sync import event_message
@@ -48,6 +49,9 @@ def broadcast(committed: list[MeetingEvent]) -> None:
         if room is not None:
             socketio.emit("event", event_message(event), to=room)
             metrics.EVENTS_PUBLISHED.labels(event.type).inc()
+            committed = getattr(event, "committed_monotonic", None)
+            if committed is not None:
+                metrics.BROADCAST_LAG.observe(time.monotonic() - committed)
         if event.audience != "all":
             # Queued after the event itself, so members of the audience see the
             # revision already applied and ignore the tick.

@@ -7,6 +7,8 @@ change that was rolled back, and one that reconnects can replay the log.
 """
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
@@ -49,6 +51,9 @@ def _after_commit(session: Session) -> None:
         return  # a savepoint was released; the real commit is still to come
     pending = session.info.pop(_PENDING_KEY, None)
     if pending:
+        committed = time.monotonic()
+        for entry in pending:  # the broadcaster measures its lag from here
+            entry.committed_monotonic = committed
         for listener in _listeners:
             listener(pending)
 

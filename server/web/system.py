@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from server.auth import current_actor
 from server.extensions import db
 from server.models import Device, DeviceKind, Meeting, Role
+from server.monitoring import workers
 from server.services import audit
 from server.services.access import require_account_role
 from server.services.backup.create import last_backup, version
@@ -54,5 +55,7 @@ def index():
     return render_template(
         "system/index.html", version=version(), tablets=tablets_online(),
         data_dir=data_dir, disk=disk, disk_low=disk.free < disk.total * LOW_DISK_FRACTION,
-        backup=backup_state(data_dir), chain=chain,
+        backup=backup_state(data_dir), chain=chain, workers=workers.seen(current_app.config),
+        redis=bool(current_app.config.get("REDIS_URL")), record_seconds=workers.RECORD_SECONDS,
+        ttl_seconds=workers.TTL_SECONDS,
         database=current_app.config["DATABASE_URL"].split(":", 1)[0].split("+")[0])

@@ -26,6 +26,9 @@ def test_admin_sees_the_state_of_the_system(page, live_server, login, tmp_path):
     assert page.inner_text("#audit").startswith("Intact:")
     assert "GB free of" in page.inner_text("#disk")
     assert "No tablet is connected." in page.inner_text("#tablets-online")
+    server = live_server.server  # one worker without Redis: it lists itself
+    assert page.inner_text("#workers tbody tr").split("\t")[:3] == [
+        f"127.0.0.1:{server.port}", str(server.process.pid), "0.1.0"]
 
     backup = tmp_path / "hemicycle-today.backup"
     ok_run(live_server.server.env(), "backup", "create", "--out", backup)

@@ -86,6 +86,24 @@ def test_metrics_move_with_tablets_ballots_and_failed_logins(live):
     assert failures == sum(v for k, v in before.items()
                            if k[0] == "hemicycle_login_failures_total") + 1
 
+    # An agenda change is committed, then emitted: the lag histogram counts its emit.
+    lag = "hemicycle_broadcast_lag_seconds"
+    secretary = login(live.url, seeded.secretary_user)
+    added = secretary.post(f"{live.url}/api/v1/meetings/{mid}/agenda", timeout=15,
+                       json={"title": "Mục bổ sung"})
+    assert added.status_code == 201, added.text
+    changed = scrape(live.url)
+    agenda_emits = sum(v - value(after, k[0], **dict(k[1])) for k, v in changed.items()
+                       if k[0] == "hemicycle_events_published_total"
+                       and dict(k[1]).get("type", "").startswith("agenda."))
+    all_emits = sum(v - value(after, k[0], **dict(k[1])) for k, v in changed.items()
+                    if k[0] == "hemicycle_events_published_total")
+    assert agenda_emits >= 1, changed
+    assert value(changed, lag + "_count") == value(after, lag + "_count") + all_emits
+    assert value(changed, lag + "_sum") >= value(after, lag + "_sum")
+    assert value(changed, lag + "_bucket", le="+Inf") == value(changed, lag + "_count")
+    assert value(changed, "hemicycle_document_renders_in_progress") == 0
+
 
 def test_metrics_are_off_without_a_token(client):
     answer = client.get("/metrics")

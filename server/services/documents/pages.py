@@ -20,6 +20,7 @@ from flask import current_app
 from server.errors import HemicycleError, NotFound
 from server.extensions import db, socketio
 from server.models import Document, DocumentVersion, Meeting, utcnow
+from server.monitoring import metrics
 from server.pdf import render, sandbox, watermark
 from server.services import events
 from server.services.documents import ocr, storage
@@ -166,6 +167,7 @@ def schedule_render(version_id: int) -> None:
         socketio.start_background_task(render_remaining, app, version_id)
 
 
+@metrics.RENDERS_IN_PROGRESS.track_inprogress()
 def render_remaining(app, version_id: int) -> None:
     """The background task: its own app context and database session."""
     with app.app_context():
