@@ -30,7 +30,7 @@ needs_font = pytest.mark.usefixtures("vietnamese_font")
 
 def cards(names=NAMES):
     return [PairingCard(name, f"Đại biểu · Ghế A{n}", f"http://hop.example.vn/tablet/#pair=secret-{n:02d}-"
-                        + "x" * 24, f"{n:06d}"[-6:] if n else "000000", WHEN)
+                        + "x" * 24, f"{n + 20}-{n:06d}", WHEN)  # a PIN names its code
             for n, name in enumerate(names)]
 
 
@@ -90,7 +90,8 @@ def test_each_card_has_a_qr_code_holding_its_pairing_link_and_the_pin():
         expected = qr_matrix(card.link)
         printed = read_qr(page, qr_rect(card_rect(index % 8)), len(expected))
         assert printed == expected, f"card {index}: the QR code does not hold its link"
-        assert f"{card.pin[:3]} {card.pin[3:]}" in page.get_text()
+        code, digits = card.pin.split("-")
+        assert f"{code}-{digits[:3]} {digits[3:]}" in page.get_text()  # "27-482 913"
     # A QR code of another link reads differently: the check above can fail.
     assert read_qr(document[0], qr_rect(card_rect(0)), len(qr_matrix(items[1].link))) != qr_matrix(items[1].link)
 
