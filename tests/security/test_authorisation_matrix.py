@@ -139,6 +139,7 @@ RULES: dict[str, Rule] = {
     "POST api.check_in": Rule("device", json={"door_token": "not-the-door-code"}),
     "GET api.live_state": Rule(P.WATCH),
     "GET api.list_documents": Rule(P.VIEW),
+    "GET api.search_meeting_documents": Rule(P.VIEW, query={"q": "nghị quyết"}),
     "POST api.upload_document": Rule(P.PREPARE, form=_pdf_form),
     "GET api.get_document": Rule(P.VIEW),
     "PATCH api.update_document": Rule(P.PREPARE, json={"title": "Tài liệu sửa"}),

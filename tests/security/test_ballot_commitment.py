@@ -25,6 +25,7 @@ from server.models import Poll, PollKind
 from server.services.archive.demo_record import seed_sealed_meeting
 from server.services.archive.package import export_package
 from server.services.archive.verify import verify_package
+from server.services.minutes import trust
 from server.services.minutes import minutes as minutes_service
 from tests.live import ROOT
 from tests.security.test_ballot_forensics import ORDER, VOTERS, hall  # noqa: F401  (fixture)
@@ -92,12 +93,13 @@ def test_changing_ballots_before_archiving_fails_archive_verify_naming_the_poll(
     signed = minutes_service.current_pdf(minutes_service.minutes_of(meeting))
     pdf_text = "".join(page.get_text() for page in pymupdf.open(stream=signed)).replace("\n", "")
     assert digest in pdf_text
-    assert verify_package(export_package(meeting.id, tmp_path / "before.zip")).ok
+    assert verify_package(export_package(meeting.id, tmp_path / "before.zip"), trust.deployment_roots()).ok
 
     db.session.execute(text("UPDATE ballot SET choices = '[\"c2\"]' WHERE poll_id = :poll"),
                        {"poll": secret.id})
     db.session.commit()
-    check = verify_package(export_package(meeting.id, tmp_path / "after.zip"))
+    check = verify_package(export_package(meeting.id, tmp_path / "after.zip"),
+                           trust.deployment_roots())
     assert not check.ok
     assert any(p.startswith(f"poll {secret.id} ") and "ballots.csv" in p for p in check.problems)
 
