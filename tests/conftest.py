@@ -43,9 +43,10 @@ def test_config(tmp_path, **overrides) -> dict:
 
 @pytest.fixture
 def app(tmp_path):
-    from server.realtime import ticks
+    from server.realtime import context, ticks
 
     ticks.forget_all()  # a tick gathered by an earlier test's meeting must not reach this one's
+    context.forget_senders()  # nor an earlier test's device its rate budget (ids repeat)
     app = create_app(test_config(tmp_path))
     with app.app_context():
         Base.metadata.create_all(db.engine)

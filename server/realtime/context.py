@@ -148,6 +148,11 @@ _senders: dict[tuple[str, int | None], Sender] = {}
 _MAX_IDLE_SENDERS = 10_000  # kept after their last socket closes, so reconnecting keeps the debt
 
 
+def forget_senders() -> None:
+    """Drop every sender's budget (tests: ids repeat across databases in one process)."""
+    _senders.clear()
+
+
 class TooManyConnections(Exception):
     """The sender already holds its ``MAX_CONNECTIONS`` on this worker."""
 
