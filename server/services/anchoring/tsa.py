@@ -9,6 +9,7 @@ and, given the TSA's root certificate(s), its certificate must chain to one.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import base64
 import hashlib
 from dataclasses import dataclass
@@ -62,6 +63,17 @@ class TokenCheck:
     problem: str = ""
 
 
+def _run(coroutine):
+    """``asyncio.run(coroutine())``, in a thread of its own where this thread already runs an
+    event loop (an embedding application; Playwright's sync API in the test process)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine())).result()
+
+
 def check_token(token_b64: str, data: bytes,
                 tsa_roots_pem: list[bytes] | None = None) -> TokenCheck:
     """Check a token over sha256(data); ``tsa_roots_pem`` are the TSA roots to trust."""
@@ -83,7 +95,7 @@ def check_token(token_b64: str, data: bytes,
     roots = _roots(tsa_roots_pem or [])
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     try:
-        status = asyncio.run(validate_tst_signed_data(signed_data, context, lambda _alg: digest))
+        status = _run(lambda: validate_tst_signed_data(signed_data, context, lambda _alg: digest))
     except Exception as exc:  # pyHanko raises several kinds on a broken token
         return TokenCheck(False, None, at, "", f"the timestamp cannot be validated: {exc}")
     cert = status.get("signing_cert")
