@@ -288,3 +288,37 @@ def test_verify_refuses_what_is_not_a_package(app, tmp_path):
     assert not result.ok and "unsafe path" in result.problems[0]
     assert not (tmp_path.parent / "escaped.txt").exists()
     assert not verify_package(tmp_path, ROOTS()).ok  # a directory that is not a bag
+
+
+def _stretch_with_foreign_entries(app):
+    """The meeting's entries with an entry of no meeting and one of another meeting between."""
+    from server.services.archive.package import audit_segment
+
+    admin = Actor.of_user(factories.make_user(Role.ADMIN, username="quantri2"))
+    meeting, other = factories.make_meeting(), factories.make_meeting()
+    audit.record("meeting.updated", "meeting", meeting.id, actor=admin, meeting_id=meeting.id)
+    audit.record("certificate.imported", "certificate", 7, actor=admin)
+    audit.record("meeting.updated", "meeting", other.id, actor=admin, meeting_id=other.id)
+    head = audit.record("meeting.updated", "meeting", meeting.id, actor=admin,
+                        meeting_id=meeting.id)
+    db.session.commit()
+    return [json.dumps(e) for e in audit_segment(meeting.id)], head.hash
+
+
+def test_other_entries_in_the_stretch_are_withheld_and_still_bound(app):
+    from server.services.archive.verify import check_audit_segment
+
+    lines, head = _stretch_with_foreign_entries(app)
+    entries = [json.loads(line) for line in lines]
+    assert [e["withheld"] for e in entries] == [False, True, True, False]
+    assert all(e["actor"] == "" and e["payload"] is None for e in entries if e["withheld"])
+    assert check_audit_segment(lines, head) == []
+
+    forged = [dict(e) for e in entries]
+    forged[1]["hash"] = "0" * 64  # a withheld entry swapped: the next one no longer follows
+    assert any("does not follow" in p
+               for p in check_audit_segment([json.dumps(e) for e in forged], head))
+    hidden = [dict(e) for e in entries]
+    hidden[0]["withheld"] = True  # the meeting's own entry passed off as another's
+    assert any("own entry is withheld" in p
+               for p in check_audit_segment([json.dumps(e) for e in hidden], head))
