@@ -135,7 +135,11 @@ def running_pki(workdir: Path):
     """Make the PKI in ``workdir`` and serve it on a free localhost port until the end."""
     from certomancer.integrations.animator import Animator, AnimatorArchStore
     from certomancer.registry import CertomancerConfig
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *_args):  # one line per OCSP/TSA request is noise in tests
+            pass
 
     workdir.mkdir(parents=True, exist_ok=True)
     for label in ENTITIES:
@@ -146,7 +150,7 @@ def running_pki(workdir: Path):
     # The port must be known before the certificates name their URLs: bind first.
     holder: dict = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
-                         threaded=True)
+                         threaded=True, request_handler=QuietHandler)
     prefix = f"http://127.0.0.1:{server.server_port}"
     now = datetime.now(timezone.utc).replace(microsecond=0)
     stamp = "%Y-%m-%dT%H:%M:%S+0000"
