@@ -7,6 +7,6 @@
 - ``retimestamp``: a new document timestamp over an archived file (and its package).
 - ``demo_tsa``: the demo CA's timestamp certificate.
 """
-from server.services.longterm.options import SignatureOptions, signature_options
+from server.services.longterm.options import SignatureOptions, service_errors, signature_options
 
-__all__ = ["SignatureOptions", "signature_options"]
+__all__ = ["SignatureOptions", "service_errors", "signature_options"]

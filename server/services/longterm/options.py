@@ -14,6 +14,7 @@ the OCSP responses and CRLs named by the certificates (AIA, CRL distribution poi
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 from cryptography import x509
 
 from server.config import data_dir_from_env
+from server.errors import Conflict
 from server.services.minutes import trust
 
 DEMO_TSA_CERT = "tsa.pem"
@@ -94,3 +96,20 @@ def signature_options(roots: list[x509.Certificate], chain: list[x509.Certificat
     metadata = {"embed_validation_info": True, "use_pades_lta": last,
                 "validation_context": signing_context(roots, chain)}
     return SignatureOptions(metadata, stamper, "B-LTA" if last else "B-LT")
+
+
+@contextlib.contextmanager
+def service_errors():
+    """A TSA, OCSP responder or CRL server that cannot be reached, or answers that the
+    certificate is revoked, refuses the signature with a clear error; nothing is stored."""
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator.errors import PathValidationError, ValidationError
+
+    try:
+        yield
+    except (SigningError, TimestampRequestError, PathValidationError, ValidationError,
+            OSError) as exc:
+        raise Conflict("The signature could not be made long-term: the timestamp authority "
+                       "or the certificate's revocation service did not give a usable answer "
+                       f"({exc}).", code="signing_service_unavailable") from None

@@ -2,8 +2,8 @@
 
 Both sign the same PDF as incremental updates (PAdES B-B: the CMS carries the
 signing certificate and the signed attributes; with a timestamp authority
-configured, B-LT and, after the last signature, B-LTA: see ``longterm``). Each fills a signature field created when the minutes were
-finalised, inside its own signature block, with a visible stamp set in Noto
+configured, B-LT and, after the last signature, B-LTA: see ``longterm``).
+Each fills a signature field created when the minutes were finalised, inside its own signature block, with a visible stamp set in Noto
 Serif (pyHanko's default stamp font has no Vietnamese glyphs). After the
 secretary's signature the meeting is sealed.
 """
@@ -117,10 +117,12 @@ def _sign(meeting_id: int, actor: Actor, passphrase: str, certificate_id: int | 
     pdf = current_pdf(minutes)
     _refuse_altered(minutes, pdf, roots)
     words = labels(minutes.language)
-    signed = sign_pdf(pdf, role, pkcs12_data, passphrase,
-                      signer_name=participant.full_name, role_label=words[role],
-                      location=meeting.place, reason=f"{words['title']} - {meeting.title}",
-                      options=longterm.signature_options(roots, last=role == SIGNING_ORDER[-1]))
+    with longterm.service_errors():
+        signed = sign_pdf(pdf, role, pkcs12_data, passphrase,
+                          signer_name=participant.full_name, role_label=words[role],
+                          location=meeting.place, reason=f"{words['title']} - {meeting.title}",
+                          options=longterm.signature_options(roots,
+                                                             last=role == SIGNING_ORDER[-1]))
     signature = Signature(
         minutes_id=minutes.id, user_id=actor.user.id, role=participant.role,
         certificate_id=certificate.id, signer_name=participant.full_name,

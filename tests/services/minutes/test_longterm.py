@@ -117,6 +117,19 @@ def test_retimestamp_renews_the_archive_timestamp_and_the_package_still_verifies
     assert [s.level for s in check.pdf.signatures] == ["B-LTA", "B-LTA"]
 
 
+def test_an_unreachable_tsa_refuses_the_signature_and_stores_nothing(app, ltv_pki, final):  # noqa: F811
+    from server.errors import Conflict
+
+    meeting, chair, _secretary = final
+    app.config["TRUST_ROOTS"] = (str(ltv_pki.root_file()),)
+    app.config["TSA_URL"] = "http://127.0.0.1:9/tsa"  # nothing listens there
+    ca.import_pkcs12(chair.user, ltv_pki.pkcs12("chair", DEMO_PASSPHRASE), DEMO_PASSPHRASE)
+    with pytest.raises(Conflict) as refused:
+        signing.sign_minutes(meeting.id, chair, DEMO_PASSPHRASE)
+    assert refused.value.code == "signing_service_unavailable"
+    assert minutes_service.minutes_of(meeting).signatures == []
+
+
 def test_after_the_signers_expire_and_with_the_ca_gone_the_file_still_proves_it(signed,
                                                                                 ltv_pki):
     _minutes, pdf, roots = signed
