@@ -57,8 +57,8 @@ def signature_line(sig) -> str:
                f"{sig.revocation or 'unknown'}; changed after it: "
                f"{_CHANGES.get(sig.modifications, sig.modifications.lower())}]")
     if sig.ok:
-        return f"OK: {head}, intact, valid and trusted{details}"
-    return f"FAIL: {head}: " + "; ".join(sig.problems) + details
+        return f"OK: {head}{details}, intact, valid and trusted"
+    return f"FAIL: {head}{details}: " + "; ".join(sig.problems)
 
 
 @click.group("minutes")
