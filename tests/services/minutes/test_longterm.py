@@ -115,6 +115,17 @@ def test_retimestamp_renews_the_archive_timestamp_and_the_package_still_verifies
     assert check.problems == before
     assert len(check.pdf.timestamps) == 2
     assert [s.level for s in check.pdf.signatures] == ["B-LTA", "B-LTA"]
+    # The command, once more over the renewed file: it names what it touched.
+    from click.testing import CliRunner
+
+    from server.cli.archive import archive_group
+
+    run = CliRunner().invoke(archive_group, ["retimestamp", str(package)])
+    assert run.exit_code == 0, run.output
+    assert "Touched: package.zip:" in run.output and "minutes-signed.pdf" in run.output
+    assert "re-timestamped; renew before" in run.output
+    again = verify_package(package, roots)
+    assert again.problems == before and len(again.pdf.timestamps) == 3
 
 
 def test_an_unreachable_tsa_refuses_the_signature_and_stores_nothing(app, ltv_pki, final):  # noqa: F811
