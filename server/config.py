@@ -108,6 +108,9 @@ class Config:
     # (unset: DATA_DIR/audit/checkpoints.jsonl).
     AUDIT_CHECKPOINT_SECONDS: float = 3600.0
     AUDIT_TSA_URL: str | None = None
+    # RFC 3161 timestamp authority for signatures on the minutes (PAdES B-T and up,
+    # docs/MINUTES.md "Long-term signatures"); without it they are PAdES B-B.
+    TSA_URL: str | None = None
     AUDIT_KEY: str | None = None
     AUDIT_CHECKPOINT_FILE: str | None = None
     # PEM files (or directories of them) whose certificates are trusted, besides the
@@ -148,6 +151,7 @@ class Config:
         config.SESSION_COOKIE_SECURE = _env("INSECURE_COOKIES", "0") != "1"
         config.AUDIT_CHECKPOINT_SECONDS = float(_env("AUDIT_CHECKPOINT_SECONDS", "3600"))
         config.AUDIT_TSA_URL = _env("AUDIT_TSA_URL")
+        config.TSA_URL = _env("TSA_URL")
         config.AUDIT_KEY = _env("AUDIT_KEY")
         config.AUDIT_CHECKPOINT_FILE = _env("AUDIT_CHECKPOINT_FILE")
         config.TRUST_ROOTS = trust_roots_from_env()

@@ -57,12 +57,57 @@ def verify_command(package: Path, trust_paths, audit_key: Path | None) -> None:
     if result.pdf is not None:
         for sig in result.pdf.signatures:
             click.echo(signature_line(sig))
+        for stamp in result.pdf.timestamps:
+            click.echo(f"Document timestamp: {stamp}")
         click.echo(f"Audit head: {result.pdf.audit_head or 'not found'}")
     if not result.ok:
         for problem in result.problems:
             click.echo(f"FAIL: {problem}", err=True)
         sys.exit(EXIT_FAILED)
     click.echo("OK: the package is complete, signed and consistent.")
+
+
+@archive_group.command("retimestamp")
+@click.argument("packages", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@trust_option
+def retimestamp_command(packages, trust_paths) -> None:
+    """Renew the archive timestamp of each package's signed minutes (PAdES B-LTA): the
+    last timestamp's validation data and a new document timestamp from HEMICYCLE_TSA_URL,
+    then the bag's manifests. Run it before the last timestamp's certificate expires.
+    Prints every file touched. Exit 0 done, 1 a package could not be re-timestamped."""
+    from server.errors import HemicycleError
+    from server.services.longterm.retimestamp import last_timestamp_expiry, retimestamp_package
+
+    roots = load_roots(trust_paths)
+    failed = False
+    for package in packages:
+        try:
+            touched = retimestamp_package(package, roots)
+        except (HemicycleError, OSError, ValueError) as error:
+            click.echo(f"FAIL: {package}: {getattr(error, 'message', error)}", err=True)
+            failed = True
+            continue
+        for name in touched:
+            click.echo(f"Touched: {name}")
+        pdf = _signed_pdf(package)
+        expiry = last_timestamp_expiry(pdf) if pdf else None
+        click.echo(f"OK: {package} re-timestamped"
+                   + (f"; renew before {expiry:%Y-%m-%d}" if expiry else ""))
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _signed_pdf(package: Path) -> bytes | None:
+    import zipfile
+
+    if package.is_dir():
+        path = package / "data" / "minutes" / "minutes-signed.pdf"
+        return path.read_bytes() if path.is_file() else None
+    with zipfile.ZipFile(package) as archive:
+        name = next((n for n in archive.namelist()
+                     if n.endswith("/data/minutes/minutes-signed.pdf")), None)
+        return archive.read(name) if name else None
 
 
 @archive_group.command("list")

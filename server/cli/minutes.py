@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timezone
 from pathlib import Path
 
 import click
@@ -43,11 +44,21 @@ def load_roots(trust_paths) -> list:
     return roots
 
 
+_CHANGES = {"NONE": "nothing", "LTA_UPDATES": "validation data and timestamps only",
+            "FORM_FILLING": "the next signature only"}
+
+
 def signature_line(sig) -> str:
+    """One line per signature: who, issuer, level, the TSA's time, revocation, what came
+    after it, then OK or every problem."""
     head = f"{sig.field}: {sig.signer or '?'}, signed {sig.signed_at or '?'}"
+    details = (f" [issuer {sig.issuer or '?'}; PAdES {sig.level}; timestamp "
+               f"{sig.timestamped_at or 'none (time as the signer states it)'}; revocation "
+               f"{sig.revocation or 'unknown'}; changed after it: "
+               f"{_CHANGES.get(sig.modifications, sig.modifications.lower())}]")
     if sig.ok:
-        return f"OK: {head}, intact, valid and trusted"
-    return f"FAIL: {head}: " + "; ".join(sig.problems)
+        return f"OK: {head}{details}, intact, valid and trusted"
+    return f"FAIL: {head}{details}: " + "; ".join(sig.problems)
 
 
 @click.group("minutes")
@@ -81,7 +92,10 @@ def _check_record(result, pdf: bytes, meeting_id: int) -> None:
 @click.option("--meeting", "meeting_id", type=int, default=None,
               help="Also check against this meeting's record in the database: the chair's "
                    "and the secretary's registered certificates, in that order.")
-def verify_command(pdf_file: Path, trust_paths, meeting_id: int | None) -> None:
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
+              help="Check as on this date (UTC), e.g. years ahead: does the file alone still "
+                   "prove its signatures then?")
+def verify_command(pdf_file: Path, trust_paths, meeting_id: int | None, at) -> None:
     """Check both signatures (chair, then secretary) and print the audit head the minutes state.
 
     Trusts the deployment's own CA (DATA_DIR/ca/ca.pem), HEMICYCLE_TRUST_ROOTS and --trust.
@@ -94,7 +108,7 @@ def verify_command(pdf_file: Path, trust_paths, meeting_id: int | None) -> None:
         pdf = pdf_file.read_bytes()
     except OSError as error:
         unreadable(f"{pdf_file}: {error.strerror or error}")
-    result = verify_pdf(pdf, roots)
+    result = verify_pdf(pdf, roots, at=at.replace(tzinfo=timezone.utc) if at else None)
     if result.error:
         unreadable(result.error)
     if meeting_id is not None:
@@ -103,6 +117,8 @@ def verify_command(pdf_file: Path, trust_paths, meeting_id: int | None) -> None:
         click.echo(signature_line(sig))
     for problem in result.problems:
         click.echo(f"FAIL: {problem}")
+    for stamp in result.timestamps:
+        click.echo(f"Document timestamp: {stamp}")
     click.echo(f"Audit head: {result.audit_head or 'not found'}")
     if not result.ok:
         click.echo("FAIL: these minutes do not pass verification.", err=True)

@@ -56,7 +56,29 @@ def _field_rects(root) -> dict[str, list[float]]:
     return rects
 
 
-def layout_problems(reader, signatures) -> list[str]:
+def _field_names(root) -> list[str]:
+    return [str(_get(ref.get_object(), "/T", ""))
+            for ref in _get(_get(root, "/AcroForm", {}), "/Fields", [])]
+
+
+def _is_document_timestamp(field) -> bool:
+    """An invisible field holding a document timestamp (PAdES B-LTA): nothing on a page."""
+    value = _get(field, "/V")
+    rect = [float(v) for v in _get(field, "/Rect", [])]
+    return (_get(field, "/FT") == "/Sig" and value is not None
+            and _get(value, "/Type") == "/DocTimeStamp" and "/Kids" not in field
+            and (not rect or (rect[2] - rect[0]) * (rect[3] - rect[1]) == 0))
+
+
+def _archival_revision(reader, revision: int, timestamps: set[int]) -> bool:
+    """A revision that only adds validation data (a DSS) or one document timestamp."""
+    if revision in timestamps:
+        return True
+    root, before = reader.get_historical_root(revision), reader.get_historical_root(revision - 1)
+    return "/DSS" in root and _field_names(root) == _field_names(before)
+
+
+def layout_problems(reader, signatures, timestamps=()) -> list[str]:
     """What makes these minutes other than the expected ones, read with pyHanko.
 
     Exactly two form fields, ``sig_chair`` and ``sig_secretary``, both signature
@@ -64,14 +86,21 @@ def layout_problems(reader, signatures) -> list[str]:
     any page; ``signatures`` (pyHanko's embedded signatures, by revision) fill
     them in signing order, each in the revision right after the previous one, so
     nothing can be slipped in between two signatures, and the last covers the file.
+    Long-term signatures (PAdES B-LT, B-LTA) add revisions that only hold validation
+    data (a DSS), and after the last signature invisible document timestamps
+    (``timestamps``): those, and only those, may come between and after.
     """
     problems = []
     expected = [FIELDS[role] for role in SIGNING_ORDER]
+    stamps = {t.field_name for t in timestamps if t.signed_revision > (
+        signatures[-1].signed_revision if signatures else reader.xrefs.total_revisions)}
     root = reader.root
     names = []
     for ref in _get(_get(root, "/AcroForm", {}), "/Fields", []):
         field = ref.get_object()
         name = str(_get(field, "/T", ""))
+        if name in stamps and _is_document_timestamp(field):
+            continue
         names.append(name)
         if name in expected and (_get(field, "/FT") != "/Sig" or "/Kids" in field):
             problems.append(f"the field {name} is not a single signature field")
@@ -84,6 +113,8 @@ def layout_problems(reader, signatures) -> list[str]:
             annotation = ref.get_object()
             subtype = str(_get(annotation, "/Subtype", "?"))
             name = str(_get(annotation, "/T", ""))
+            if name in stamps and subtype == "/Widget" and _is_document_timestamp(annotation):
+                continue
             if subtype != "/Widget" or name not in expected:
                 problems.append(f"page {number} has an annotation that is not a signature field "
                                 f"of the minutes ({subtype} {name})".rstrip())
@@ -91,13 +122,17 @@ def layout_problems(reader, signatures) -> list[str]:
     if signed != expected[:len(signed)]:
         problems.append(f"the signatures fill {', '.join(signed) or 'nothing'}, "
                         f"not {', '.join(expected)} in this order")
+    stamped = {t.signed_revision for t in timestamps}
     for before, after in zip(signatures, signatures[1:]):
-        if after.signed_revision != before.signed_revision + 1:
+        if not all(_archival_revision(reader, r, set())
+                   for r in range(before.signed_revision + 1, after.signed_revision)):
             problems.append(f"something was added to the file between {before.field_name} "
                             f"and {after.field_name}")
     if signatures:
-        if signatures[-1].signed_revision != reader.xrefs.total_revisions - 1:
-            problems.append(f"something was added to the file after {signatures[-1].field_name}")
+        last = signatures[-1]
+        if not all(_archival_revision(reader, r, stamped)
+                   for r in range(last.signed_revision + 1, reader.xrefs.total_revisions)):
+            problems.append(f"something was added to the file after {last.field_name}")
         first = _field_rects(reader.get_historical_root(signatures[0].signed_revision))
         now = _field_rects(root)
         for name in expected:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -185,8 +186,16 @@ def seed(today: datetime | None = None) -> Meeting:
     db.session.commit()
     # A past session, already minuted, signed by the chair and the secretary, and sealed,
     # so the archive, its search and `hemicycle minutes verify` have something to show.
-    from server.services.archive import demo_record
+    from flask import current_app
 
+    from server.services.archive import demo_record
+    from server.services.longterm import demo_tsa
+    from server.services.minutes import ca
+
+    # Signed PAdES B-LTA with the demo PKI: its CA and an in-process TSA of its own.
+    if ca.ca_certificate() is None:
+        ca.init_ca("Hemicycle CA - " + demo_record.BODY, demo_record.BODY)
+    demo_tsa.ensure_demo_tsa(Path(current_app.config["DATA_DIR"]))
     demo_record.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
                                      day=start - timedelta(days=30))
     return meeting

@@ -46,13 +46,16 @@ def page(meeting_id: int):
     if minutes is not None and minutes.status == MinutesStatus.FINAL:
         next_signer = signing.SIGNING_ORDER[len(minutes.signatures)]
     # What `minutes verify` would say of the file as the server holds it.
-    problems = (verify.problems_of(verify.verify_minutes(minutes))
-                if minutes is not None and minutes.signatures else None)
+    check = (verify.verify_minutes(minutes)
+             if minutes is not None and minutes.signatures else None)
+    problems = verify.problems_of(check) if check is not None else None
     return render_template(
         "minutes/page.html", meeting=meeting, minutes=minutes, local=local, errors={},
         can_prepare=Permission.PREPARE in permissions(actor, meeting),
         can_sign=bool(me and next_signer and me.role.value == next_signer),
-        next_signer=next_signer, verification_problems=problems)
+        next_signer=next_signer, verification_problems=problems,
+        signature_checks=check.signatures if check is not None else [],
+        document_timestamps=check.timestamps if check is not None else [])
 
 
 @bp.post("")

@@ -65,3 +65,13 @@ def test_demo_data_is_a_full_council_session(app):
     names = db.session.scalars(select(Participant.full_name)).all()
     assert "Nguyễn Thị Hồng Nhung" in names
     assert demo.is_seeded()
+    # The sealed meeting is signed PAdES B-LTA with the demo PKI (its CA, its own TSA).
+    from server.services.minutes import minutes as minutes_service, trust
+    from server.services.minutes.verify import verify_pdf
+
+    sealed = db.session.scalars(select(Meeting).where(Meeting.status == Status.SEALED)).one()
+    pdf = minutes_service.current_pdf(minutes_service.minutes_of(sealed))
+    check = verify_pdf(pdf, trust.deployment_roots())
+    assert check.ok, check.problems + [p for s in check.signatures for p in s.problems]
+    assert [s.level for s in check.signatures] == ["B-LTA", "B-LTA"]
+    assert all(s.timestamped_at for s in check.signatures) and len(check.timestamps) == 1

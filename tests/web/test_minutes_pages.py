@@ -85,6 +85,12 @@ def test_the_page_shows_what_verification_finds(client, auth, app):
     url = f"/meetings/{meeting.id}/minutes?lang=en"
     page = client.get(url).get_data(as_text=True)
     assert "Verified: every signature is intact" in page, page
+    # The report per signature: signer, issuer, level (no TSA here: B-B), changes after it.
+    assert 'id="signature-report"' in page and "Certificate issuer" in page
+    assert page.count("PAdES B-B") == 2 and "Hemicycle CA - " in page
+    assert "the next signature only" in page and "no timestamp; as the signer states" in page
+    vi = client.get(f"/meetings/{meeting.id}/minutes?lang=vi").get_data(as_text=True)
+    assert "Tình trạng thu hồi khi ký" in vi
     # An insider with the data directory and the database replaces the signed file with
     # the third-field attack, signed by the real secretary key.
     chair_signed = minutes_service.read_blob(minutes.signatures[0].pdf_sha256)

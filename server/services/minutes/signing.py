@@ -1,9 +1,9 @@
 """PAdES signatures on the minutes: the chair signs first, then the secretary.
 
 Both sign the same PDF as incremental updates (PAdES B-B: the CMS carries the
-signing certificate and the signed attributes; no remote timestamp
-authority). Each fills a signature field created when the minutes were
-finalised, inside its own signature block, with a visible stamp set in Noto
+signing certificate and the signed attributes; with a timestamp authority
+configured, B-LT and, after the last signature, B-LTA: see ``longterm``).
+Each fills a signature field created when the minutes were finalised, inside its own signature block, with a visible stamp set in Noto
 Serif (pyHanko's default stamp font has no Vietnamese glyphs). After the
 secretary's signature the meeting is sealed.
 """
@@ -24,6 +24,7 @@ from server.pdf.fonts_minutes import stamp_font_path
 from server.pdf.minutes_labels import labels
 from server.pdf.signature_fields import FIELDS, SIGNING_ORDER
 from server.services import audit, events
+from server.services import longterm
 from server.services.minutes import ca, trust
 from server.services.minutes.verify import check_record, problems_of, verify_pdf
 from server.services.access import Permission, get_meeting, participant_of
@@ -49,8 +50,10 @@ def stamp_style() -> TextStampStyle:
 
 @outside_event_loop
 def sign_pdf(pdf: bytes, role: str, pkcs12_data: bytes, passphrase: str, *, signer_name: str,
-             role_label: str, location: str = "", reason: str = "") -> bytes:
-    """Append one PAdES signature in the role's field; the earlier revisions stay untouched."""
+             role_label: str, location: str = "", reason: str = "",
+             options: longterm.SignatureOptions | None = None) -> bytes:
+    """Append one PAdES signature in the role's field; the earlier revisions stay untouched.
+    ``options`` (``longterm.signature_options``): timestamp, DSS, document timestamp."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -58,8 +61,9 @@ def sign_pdf(pdf: bytes, role: str, pkcs12_data: bytes, passphrase: str, *, sign
     meta = signers.PdfSignatureMetadata(
         field_name=FIELDS[role], md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES, name=signer_name,
-        location=location or None, reason=reason or None)
-    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=stamp_style())
+        location=location or None, reason=reason or None, **(options.metadata if options else {}))
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=stamp_style(),
+                                   timestamper=options.timestamper if options else None)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     out = pdf_signer.sign_pdf(writer, appearance_text_params={"signer": signer_name,
                                                               "role": role_label})
@@ -113,9 +117,12 @@ def _sign(meeting_id: int, actor: Actor, passphrase: str, certificate_id: int | 
     pdf = current_pdf(minutes)
     _refuse_altered(minutes, pdf, roots)
     words = labels(minutes.language)
-    signed = sign_pdf(pdf, role, pkcs12_data, passphrase,
-                      signer_name=participant.full_name, role_label=words[role],
-                      location=meeting.place, reason=f"{words['title']} - {meeting.title}")
+    with longterm.service_errors():
+        signed = sign_pdf(pdf, role, pkcs12_data, passphrase,
+                          signer_name=participant.full_name, role_label=words[role],
+                          location=meeting.place, reason=f"{words['title']} - {meeting.title}",
+                          options=longterm.signature_options(roots,
+                                                             last=role == SIGNING_ORDER[-1]))
     signature = Signature(
         minutes_id=minutes.id, user_id=actor.user.id, role=participant.role,
         certificate_id=certificate.id, signer_name=participant.full_name,

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import MeetingRole, Minutes, Participant, UserCertificate
 from server.pdf.signature_fields import FIELDS, SIGNING_ORDER, layout_problems
+from server.services.longterm import report as longterm_report
 from server.services.minutes import trust
 
 _HEAD_LABEL = "audit chain head"
@@ -55,9 +56,13 @@ class SignatureCheck:
     trusted: bool
     coverage: str  # ENTIRE_FILE for the last signature, ENTIRE_REVISION before it
     modifications: str  # what was changed after it: NONE, FORM_FILLING, ...
-    signed_at: str | None  # as the signer states it (no timestamp authority)
+    signed_at: str | None  # as the signer states it
     fingerprint: str = ""  # sha256 of the signing certificate
     problems: list[str] = field(default_factory=list)
+    issuer: str = ""  # the certificate's issuer, as a name
+    timestamped_at: str | None = None  # the signing time the TSA's token states
+    level: str = "B-B"  # PAdES level: B-B, B-T, B-LT, B-LTA
+    revocation: str = ""  # what the file's OCSP/CRL data say of the certificate
 
     @property
     def ok(self) -> bool:
@@ -70,6 +75,7 @@ class PdfCheck:
     audit_head: str | None
     error: str | None = None  # the file could not be read as a PDF
     problems: list[str] = field(default_factory=list)  # about the file as a whole
+    timestamps: list[str] = field(default_factory=list)  # document timestamps' times (B-LTA)
 
     @property
     def ok(self) -> bool:
@@ -130,53 +136,118 @@ def _problems(status, roots, claimed: datetime | None, now: datetime) -> list[st
     return problems
 
 
+def _name(cert, part: str) -> str:
+    return getattr(cert, part).native.get("common_name", "") if cert else ""
+
+
+def _check(embedded, reader, timestamps, roots, asn1_roots, data, now) -> SignatureCheck:
+    """One signature, validated offline from what the file carries: at the time its
+    timestamp states when it has one (then revocation data in the file is required for a
+    certificate that names a revocation service), else at the time the signer claims."""
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    claimed = embedded.self_reported_timestamp
+    stamped = longterm_report.timestamp_time(embedded)
+    level = longterm_report.level(embedded, reader, timestamps)
+    later = [t for t in timestamps if t.signed_revision > embedded.signed_revision]
+    next_time = longterm_report.timestamp_time_of_document(later[0]) if later else now
+    ts_moment = min(stamped or now, now)
+    moment = min(stamped or claimed or now, now)
+    extra = embedded.other_embedded_certs
+    context = longterm_report.offline_context(asn1_roots, data, moment, extra,
+                                              hard=level in ("B-LT", "B-LTA"))
+    ts_context = longterm_report.offline_context(asn1_roots, data, ts_moment, extra, hard=False)
+    status = validate_pdf_signature(embedded, context, ts_context,
+                                    key_usage_settings=trust.key_usage_constraints())
+    cert = status.signing_cert
+    problems = _problems(status, roots, stamped or claimed, now)
+    token = status.timestamp_validity
+    if stamped is not None and not (token and token.intact and token.valid and token.trusted):
+        problems.append("its timestamp does not hold or is not from a trusted TSA")
+    elif stamped is not None and token.signing_cert["tbs_certificate"]["validity"][
+            "not_after"].native < next_time:
+        problems.append("its timestamp's certificate expired before a document timestamp "
+                        "renewed it")
+    return SignatureCheck(
+        field=embedded.field_name, signer=_name(cert, "subject"),
+        intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
+        coverage=status.coverage.name if status.coverage else "NONE",
+        modifications=status.modification_level.name if status.modification_level else "NONE",
+        signed_at=claimed.isoformat() if claimed else None,
+        fingerprint=cert.sha256.hex() if cert else "", problems=problems,
+        issuer=_name(cert, "issuer"), timestamped_at=stamped.isoformat() if stamped else None,
+        level=level, revocation=longterm_report.revocation_status(cert, data))
+
+
+def _timestamp_problems(timestamps, asn1_roots, data, now) -> list[str]:
+    """Each document timestamp must hold, judged at the time of the next one (the last
+    at ``now``): the chain of archive timestamps of PAdES B-LTA."""
+    from pyhanko.sign.validation import validate_pdf_timestamp
+
+    problems = []
+    for number, stamp in enumerate(timestamps):
+        following = timestamps[number + 1:]
+        renewed = (longterm_report.timestamp_time_of_document(following[0])
+                   if following else now)
+        # Judged at its own time, with the revocation data stored right after it; its
+        # certificate must still be valid when the next timestamp (or this check) comes.
+        moment = min(longterm_report.timestamp_time_of_document(stamp), now)
+        context = longterm_report.offline_context(asn1_roots, data, moment,
+                                                  stamp.other_embedded_certs, hard=False)
+        try:
+            status = validate_pdf_timestamp(stamp, context)
+        except Exception as exc:  # a malformed timestamp token
+            problems.append(f"the document timestamp {stamp.field_name} cannot be read: {exc}")
+            continue
+        when = f"{status.timestamp:%Y-%m-%d %H:%M} UTC"
+        expires = status.signing_cert["tbs_certificate"]["validity"]["not_after"].native
+        if not (status.intact and status.valid):
+            problems.append(f"the document timestamp of {when} does not match the file")
+        elif not status.trusted:
+            problems.append(f"the document timestamp of {when} is not from a trusted TSA")
+        elif expires < renewed:
+            problems.append(f"the certificate of the document timestamp of {when} expired on "
+                            f"{expires:%Y-%m-%d} (the archive must be re-timestamped before)")
+    return problems
+
+
 @trust.outside_event_loop
-def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FIELDS)) -> PdfCheck:
+def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FIELDS),
+               at: datetime | None = None) -> PdfCheck:
     """Check every signature and the layout of the fields against ``roots``; read the audit
     head the minutes state. ``expected`` signatures must be there (fewer while the minutes
-    are being signed). Never raises on a bad file: ``error`` says why it is unreadable."""
+    are being signed). ``at``: the moment of the check (default now; later to see that the
+    file alone still proves it then). Needs no network: what the file carries (its DSS)
+    is all the revocation data used. Never raises on a bad file: ``error`` says why."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
 
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        embedded_signatures = reader.embedded_signatures
-        layout = layout_problems(reader, embedded_signatures)
+        embedded_signatures = reader.embedded_regular_signatures
+        timestamps = reader.embedded_timestamp_signatures
+        layout = layout_problems(reader, embedded_signatures, timestamps)
+        data = longterm_report.carried(reader)
     except Exception as exc:  # pyHanko raises several kinds on a broken file
         return PdfCheck([], None, error=f"not a readable PDF: {exc}")
     asn1_roots = trust.to_asn1(roots)
-    now = datetime.now(timezone.utc)
+    now = at or datetime.now(timezone.utc)
     checks = []
     for embedded in embedded_signatures:
         try:
-            claimed = embedded.self_reported_timestamp
-            # The certificate is judged at the moment it says it signed (there is no
-            # timestamp authority); a claim in the future is refused below.
-            context = ValidationContext(trust_roots=asn1_roots, allow_fetching=False,
-                                        moment=min(claimed or now, now))
-            status = validate_pdf_signature(embedded, context,
-                                            key_usage_settings=trust.key_usage_constraints())
+            checks.append(_check(embedded, reader, timestamps, roots, asn1_roots, data, now))
         except Exception as exc:  # a malformed signature dictionary or CMS
             checks.append(SignatureCheck(embedded.field_name or "?", "", False, False, False,
                                          "NONE", "NONE", None, "",
                                          [f"the signature cannot be read: {exc}"]))
-            continue
-        cert = status.signing_cert
-        checks.append(SignatureCheck(
-            field=embedded.field_name,
-            signer=cert.subject.native.get("common_name", "") if cert else "",
-            intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
-            coverage=status.coverage.name if status.coverage else "NONE",
-            modifications=status.modification_level.name if status.modification_level else "NONE",
-            signed_at=claimed.isoformat() if claimed else None,
-            fingerprint=cert.sha256.hex() if cert else "",
-            problems=_problems(status, roots, claimed, now)))
     result = PdfCheck(checks, stated_audit_head(pdf), problems=layout)
+    result.problems.extend(_timestamp_problems(timestamps, asn1_roots, data, now))
+    result.timestamps = [longterm_report.timestamp_time_of_document(t).isoformat()
+                         for t in timestamps]
     if len(checks) != expected:
         result.problems.append(f"the minutes carry {len(checks)} signature(s), "
                                f"not {expected} ({', '.join(SIGNING_ORDER[:expected])})")
-    elif checks and checks[-1].coverage != "ENTIRE_FILE":
+    elif checks and checks[-1].coverage != "ENTIRE_FILE" and (
+            checks[-1].modifications not in ("NONE", "LTA_UPDATES")):
         result.problems.append("the last signature does not cover the whole file")
     return result
 
