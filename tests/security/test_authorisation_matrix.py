@@ -54,7 +54,10 @@ LEVELS: dict[str, set[str]] = {
     # The seeded draft is open to the members (chair, delegates): staff see it, the observer not.
     "consulted": {"admin", "secretary", "chair", "delegate", "tablet"},
     "commenter": {"chair", "delegate", "tablet"},  # staff accounts are not in the audience
-    "web_commenter": {"chair", "delegate"},  # the same on the web pages (accounts only)
+    "web_commenter": {"chair", "delegate"},
+    # The seeded written consultation asks the chair and the delegate (accounts).
+    "consultation_seer": {"admin", "secretary", "chair", "delegate"},
+    "consultation_member": {"chair", "delegate"},  # the same on the web pages (accounts only)
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -161,6 +164,14 @@ RULES: dict[str, Rule] = {
     "PATCH api.edit_minutes": Rule(P.PREPARE, json={"free_text": "Ghi chú"}),
     "POST api.finalise_minutes": Rule(P.PREPARE),
     "POST api.sign_minutes": Rule("signer", json={"passphrase": "sai mật khẩu"}),
+    "GET api.list_consultations": Rule("authenticated"),
+    "POST api.create_consultation": Rule("archivist", json={
+        "title": "Xin ý kiến", "question": "Đồng ý?", "closes_at": LATER,
+        "members": [{"user_id": 1}]}),
+    "GET api.get_consultation": Rule("consultation_seer"),
+    "PUT api.answer_consultation": Rule("consultation_member", json={"choice": "yes"}),
+    "POST api.extend_consultation": Rule("archivist", json={"closes_at": LATER}),
+    "POST api.close_consultation": Rule("archivist"),
     "GET api.list_comment_periods": Rule(P.VIEW),
     "POST api.open_comment_period": Rule(P.PREPARE, json={"deadline": LATER}),
     "GET api.get_comment_period": Rule("consulted"),

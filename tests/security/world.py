@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from server.models import (
 from server.schemas.documents import DocumentUpload
 from server.schemas.drafts import CommentPeriodIn
 from server.services.documents import annotations, documents, pages as page_images
+from server.services.consultations import asking as consultation_asking
 from server.services.drafts import comments as draft_comments, comment_periods
 from server.services.voting import polls as voting
 from server.services.actors import Actor
@@ -138,6 +140,12 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
                                      "Góp ý riêng của đại biểu"))
     db.session.commit()
 
+    consultation = consultation_asking.create(staff, consultation_asking.ConsultationFields(
+        title="Xin ý kiến giữa hai kỳ họp", question="Đồng ý?",
+        closes_at=utcnow() + timedelta(days=30),
+        members={users["chair"].id: Decimal(1), users["delegate"].id: Decimal(1)}))
+    db.session.commit()
+
     polls = {}
     for state in ("draft", "open", "closed", "published"):
         poll = voting.create_poll(staff, meeting.id, {"motion": f"Biểu quyết ({state})",
@@ -162,7 +170,7 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         "projector_device_id": projector_id, "user_id": users["delegate"].id,
         "delegate_participant_id": delegate.id, "chair_participant_id": chair.id,
         "holder_participant_id": holder.id, "comment_period_id": comment_period.id,
-        "comment_id": comment_id, "confidential_document_id": secret.id,
+        "comment_id": comment_id, "consultation_id": consultation.id, "confidential_document_id": secret.id,
         **{f"poll_{state}": poll_id for state, poll_id in polls.items()},
     }
     return world

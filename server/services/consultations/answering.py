@@ -1,13 +1,13 @@
 """A member's answer to a written consultation."""
 from __future__ import annotations
 
-from server.errors import Conflict, Forbidden, InvalidInput
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import ConsultationAnswer
 from server.models.base import utcnow
 from server.services import audit
 from server.services.actors import Actor
-from server.services.consultations.asking import CHOICES, get, is_open, member_of
+from server.services.consultations.asking import CHOICES, get, is_open, member_of, user_id_of
 
 
 def answer(actor: Actor, consultation_id: int, choice: str, comment: str = "") -> ConsultationAnswer:
@@ -20,7 +20,7 @@ def answer(actor: Actor, consultation_id: int, choice: str, comment: str = "") -
     """
     try:
         return _answer(actor, consultation_id, choice, comment)
-    except (Forbidden, Conflict, InvalidInput) as error:
+    except (Forbidden, Conflict, InvalidInput, NotFound) as error:
         audit.record_refusal("consultation.answer", "consultation", consultation_id, actor=actor,
                              reason=error.code)
         raise
@@ -28,7 +28,7 @@ def answer(actor: Actor, consultation_id: int, choice: str, comment: str = "") -
 
 def _answer(actor: Actor, consultation_id: int, choice: str, comment: str) -> ConsultationAnswer:
     consultation = get(actor, consultation_id, lock=True)
-    member = member_of(consultation, actor.user.id if actor.user else None)
+    member = member_of(consultation, user_id_of(actor))
     if member is None:
         raise Forbidden("Only the members named on the consultation answer it.",
                         code="not_a_member")

@@ -43,6 +43,8 @@ def create(actor: Actor, fields: ConsultationFields) -> Consultation:
     weight that is not positive (422), all before anything is written.
     """
     if not is_office(actor):
+        audit.record_refusal("consultation.create", "consultation", actor=actor,
+                             reason="forbidden")
         raise Forbidden("Only the office puts a question to members in writing.")
     opens_at = fields.opens_at or utcnow()
     problems = {}
@@ -77,6 +79,17 @@ def create(actor: Actor, fields: ConsultationFields) -> Consultation:
     return consultation
 
 
+def user_id_of(actor: Actor | None) -> int | None:
+    """The account answering: a logged-in user, or the account of a tablet's paired participant."""
+    if actor is None:
+        return None
+    if actor.user is not None:
+        return actor.user.id
+    if actor.device is not None and actor.device.participant is not None:
+        return actor.device.participant.user_id
+    return None
+
+
 def member_of(consultation: Consultation, user_id: int | None) -> ConsultationMember | None:
     return next((m for m in consultation.members if m.user_id == user_id), None)
 
@@ -87,7 +100,7 @@ def get(actor: Actor, consultation_id: int, *, lock: bool = False) -> Consultati
     if lock:
         query = query.with_for_update()
     consultation = db.session.scalars(query).first()
-    user_id = actor.user.id if actor is not None and actor.user is not None else None
+    user_id = user_id_of(actor)
     if consultation is None or not (is_office(actor) or member_of(consultation, user_id)):
         raise NotFound("No such consultation.", code="consultation_not_found")
     return consultation
@@ -97,3 +110,36 @@ def is_open(consultation: Consultation, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (consultation.closed_at is None and consultation.opens_at <= now
             and now < consultation.closes_at)
+
+
+def visible(actor: Actor) -> list[Consultation]:
+    """Every consultation for the office; for a member, those they are asked."""
+    query = select(Consultation).order_by(Consultation.closes_at.desc(), Consultation.id)
+    if not is_office(actor):
+        user_id = user_id_of(actor) or -1
+        query = query.join(ConsultationMember).where(ConsultationMember.user_id == user_id)
+    return list(db.session.scalars(query))
+
+
+def payload(consultation: Consultation, actor: Actor) -> dict:
+    """What the API answers: the question, the rule, who answered (to the office), my answer."""
+    user_id = user_id_of(actor)
+    mine = next((a for a in consultation.answers if a.user_id == user_id), None)
+    body = {
+        "id": consultation.id, "title": consultation.title, "body": consultation.body,
+        "question": consultation.question, "choices": list(CHOICES),
+        "majority": consultation.majority.value, "base": consultation.base.value,
+        "abstentions_count": consultation.abstentions_count,
+        "allow_change": consultation.allow_change,
+        "opens_at": consultation.opens_at.isoformat(),
+        "closes_at": consultation.closes_at.isoformat(),
+        "closed_at": consultation.closed_at.isoformat() if consultation.closed_at else None,
+        "open": is_open(consultation), "members_count": len(consultation.members),
+        "answers_count": len(consultation.answers),
+        "my_answer": ({"choice": mine.choice, "comment": mine.comment,
+                       "answered_at": mine.answered_at.isoformat()} if mine else None),
+        "answered_by": None, "result": consultation.result,
+    }
+    if is_office(actor):
+        body["answered_by"] = sorted(a.user_id for a in consultation.answers)
+    return body

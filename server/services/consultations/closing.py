@@ -1,12 +1,13 @@
 """Closing a written consultation and tallying it by the poll rules engine."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from server.errors import Conflict, Forbidden, InvalidInput
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import Consultation
 from server.models.base import utcnow
@@ -43,6 +44,22 @@ def _close(consultation: Consultation, actor: Actor, reason: str) -> Consultatio
     return consultation
 
 
+def _audited(action: str):
+    """Audit a refused office action (a refusal rolls the action back first)."""
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(actor: Actor, consultation_id: int, *args):
+            try:
+                return function(actor, consultation_id, *args)
+            except (Forbidden, Conflict, InvalidInput, NotFound) as error:
+                audit.record_refusal(action, "consultation", consultation_id, actor=actor,
+                                     reason=error.code)
+                raise
+        return wrapper
+    return decorate
+
+
+@_audited("consultation.close")
 def close_early(actor: Actor, consultation_id: int) -> Consultation:
     """Close before the deadline; the office may, and only once every member has answered."""
     consultation = get(actor, consultation_id, lock=True)
@@ -65,6 +82,7 @@ def close_due(now: datetime | None = None) -> list[Consultation]:
     return [_close(c, Actor.system(), "deadline") for c in due]
 
 
+@_audited("consultation.extend")
 def extend(actor: Actor, consultation_id: int, closes_at: datetime) -> Consultation:
     """Move the deadline later while open (audited with the old and the new deadline)."""
     consultation = get(actor, consultation_id, lock=True)

@@ -146,6 +146,7 @@ def test_early_close_needs_every_answer_and_extension_is_audited(app):
     members = [factories.make_user() for _ in range(2)]
     office, consultation = _ask(members)
     answering.answer(Actor.of_user(members[0]), consultation.id, "yes")
+    db.session.commit()  # a refusal rolls back what is not committed, as a request would
     with pytest.raises(Conflict) as refused:
         closing.close_early(office, consultation.id)
     assert refused.value.code == "answers_missing"
