@@ -1,6 +1,8 @@
 """A member's answer to a written consultation."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import ConsultationAnswer
@@ -30,13 +32,13 @@ def _answer(actor: Actor, consultation_id: int, choice: str, comment: str) -> Co
     consultation = get(actor, consultation_id, lock=True)
     member = member_of(consultation, user_id_of(actor))
     if member is None:
-        raise Forbidden("Only the members named on the consultation answer it.",
+        raise Forbidden(_("Only the members named on the consultation answer it."),
                         code="not_a_member")
     if choice not in CHOICES:
-        raise InvalidInput("Answer yes, no or abstain.", fields={"choice": "yes, no or abstain"})
+        raise InvalidInput(_("Answer yes, no or abstain."), fields={"choice": "yes, no or abstain"})
     now = utcnow()
     if not is_open(consultation, now):
-        raise Conflict("The consultation is closed; answers are no longer taken.",
+        raise Conflict(_("The consultation is closed; answers are no longer taken."),
                        code="consultation_closed")
     comment = (comment or "").strip()
     existing = next((a for a in consultation.answers if a.user_id == member.user_id), None)
@@ -44,8 +46,8 @@ def _answer(actor: Actor, consultation_id: int, choice: str, comment: str) -> Co
         if existing.choice == choice and existing.comment == comment:
             return existing
         if not consultation.allow_change:
-            raise Conflict("Your answer is already recorded and this consultation does not "
-                           "allow changing it.", code="answer_final")
+            raise Conflict(_("Your answer is already recorded and this consultation does not "
+                             "allow changing it."), code="answer_final")
         existing.choice, existing.comment, existing.answered_at = choice, comment, now
         stored = existing
     else:
