@@ -86,3 +86,33 @@ def test_only_the_office_sends_and_bad_bodies_get_422(app, client):
         answer = client.post("/api/v1/consultations", json=broken)
         assert answer.status_code == 422, broken
     assert db.session.scalars(select(Consultation)).all() == []
+
+
+def test_a_tablet_answers_for_the_account_of_its_paired_participant(app, client):
+    from server.models import Device, DeviceKind, MeetingStatus
+    from server.services.tokens import new_token, token_digest
+
+    member = factories.make_user()
+    meeting = factories.make_meeting(status=MeetingStatus.PUBLISHED)
+    participant = factories.make_participant(meeting, user=member)
+    unlinked = factories.make_participant(meeting)  # a delegate without an account
+    tokens = {}
+    for who in (participant, unlinked):
+        tokens[who.id] = new_token()
+        db.session.add(Device(meeting_id=meeting.id, participant_id=who.id, kind=DeviceKind.TABLET,
+                              token_sha256=token_digest(tokens[who.id]), label="tablet"))
+    db.session.commit()
+    _login(client, factories.make_user(Role.SECRETARY))
+    cid = client.post("/api/v1/consultations", json={
+        "title": "Xin ý kiến", "question": "Đồng ý?", "members": [{"user_id": member.id}],
+        "closes_at": (utcnow() + timedelta(hours=2)).isoformat()}).get_json()["id"]
+    client.post("/api/v1/auth/logout")
+
+    def put(token):
+        return client.put(f"/api/v1/consultations/{cid}/answer", json={"choice": "no"},
+                          headers={"Authorization": f"Bearer {token}"})
+
+    assert put(tokens[unlinked.id]).status_code == 404
+    answered = put(tokens[participant.id])
+    assert answered.status_code == 200, answered.get_json()
+    assert _answers(cid) == [(member.id, "no")]
