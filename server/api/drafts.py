@@ -13,20 +13,20 @@ from server.auth import current_actor
 from server.errors import NotAuthenticated
 from server.extensions import db
 from server.schemas.drafts import (
-    CommentIn, ConsultationIn, ConsultationUpdate, MergeIn, PublishIn, ResponseIn,
+    CommentIn, CommentPeriodIn, CommentPeriodUpdate, MergeIn, PublishIn, ResponseIn,
 )
 from server.services.drafts import (
-    comments, compilation, consultations, report, report_pdf, report_sheet,
+    comments, compilation, comment_periods, report, report_pdf, report_sheet,
 )
 
 OFFICE = "the drafting office: the meeting's secretaries, secretary and admin accounts"
 STAFF = "the meeting's staff: admins, secretaries and its chair"
 SEERS = "the meeting's staff, and the participants asked to comment (the audience)"
-COMMENTERS = ("a participant in the consultation's audience who may read the document "
+COMMENTERS = ("a participant in the comment period's audience who may read the document "
               "(paired tablet or logged-in user); only your own comments")
 
 
-class ConsultationOut(BaseModel):
+class CommentPeriodOut(BaseModel):
     id: int
     meeting_id: int
     document_id: int
@@ -45,7 +45,7 @@ class ConsultationOut(BaseModel):
 
 class CommentOut(BaseModel):
     id: str
-    consultation_id: int
+    comment_period_id: int
     participant_id: int
     author: str | None
     page_number: int
@@ -74,8 +74,8 @@ def _actor():
     return actor
 
 
-def _consultation(consultation, seen=None) -> dict:
-    return ConsultationOut.model_validate(consultations.payload(consultation, seen)).model_dump()
+def _comment_period(comment_period, seen=None) -> dict:
+    return CommentPeriodOut.model_validate(comment_periods.payload(comment_period, seen)).model_dump()
 
 
 def _comment(comment, staff: bool) -> dict:
@@ -84,50 +84,50 @@ def _comment(comment, staff: bool) -> dict:
     return CommentOut.model_validate(body).model_dump()
 
 
-@bp.get("/meetings/<int:meeting_id>/consultations")
+@bp.get("/meetings/<int:meeting_id>/comment-periods")
 @endpoint("The meeting's drafts open for comment that you may see", tag="drafts",
-          response=list[ConsultationOut], errors=(404,), auth=SEERS)
-def list_consultations(meeting_id: int):
-    found = consultations.visible(_actor(), meeting_id)
-    body = [_consultation(seen.consultation, seen) for seen in found]
+          response=list[CommentPeriodOut], errors=(404,), auth=SEERS)
+def list_comment_periods(meeting_id: int):
+    found = comment_periods.visible(_actor(), meeting_id)
+    body = [_comment_period(seen.comment_period, seen) for seen in found]
     db.session.rollback()
     return jsonify(body)
 
 
-@bp.post("/documents/<int:document_id>/consultations")
+@bp.post("/documents/<int:document_id>/comment-periods")
 @endpoint("Open a version of the document for comments, with a deadline and an audience",
-          tag="drafts", body=ConsultationIn, response=ConsultationOut, status=201,
+          tag="drafts", body=CommentPeriodIn, response=CommentPeriodOut, status=201,
           errors=(404, 409, 422), auth=OFFICE)
-def open_consultation(document_id: int, body: ConsultationIn):
-    consultation = consultations.open_consultation(_actor(), document_id, body)
+def open_comment_period(document_id: int, body: CommentPeriodIn):
+    comment_period = comment_periods.open_comment_period(_actor(), document_id, body)
     db.session.commit()
-    return jsonify(_consultation(consultation)), 201
+    return jsonify(_comment_period(comment_period)), 201
 
 
-@bp.get("/consultations/<int:consultation_id>")
-@endpoint("A draft open for comment", tag="drafts", response=ConsultationOut, errors=(404,),
+@bp.get("/comment-periods/<int:comment_period_id>")
+@endpoint("A draft open for comment", tag="drafts", response=CommentPeriodOut, errors=(404,),
           auth=SEERS)
-def get_consultation(consultation_id: int):
-    seen = consultations.seen_by(_actor(), consultation_id)
-    body = _consultation(seen.consultation, seen)
+def get_comment_period(comment_period_id: int):
+    seen = comment_periods.seen_by(_actor(), comment_period_id)
+    body = _comment_period(seen.comment_period, seen)
     db.session.rollback()
     return jsonify(body)
 
 
-@bp.patch("/consultations/<int:consultation_id>")
-@endpoint("Move the deadline; one in the past closes the consultation now", tag="drafts",
-          body=ConsultationUpdate, response=ConsultationOut, errors=(404,), auth=OFFICE)
-def update_consultation(consultation_id: int, body: ConsultationUpdate):
-    consultation = consultations.update_consultation(_actor(), consultation_id, body.deadline)
+@bp.patch("/comment-periods/<int:comment_period_id>")
+@endpoint("Move the deadline; one in the past closes the comment period now", tag="drafts",
+          body=CommentPeriodUpdate, response=CommentPeriodOut, errors=(404,), auth=OFFICE)
+def update_comment_period(comment_period_id: int, body: CommentPeriodUpdate):
+    comment_period = comment_periods.update_comment_period(_actor(), comment_period_id, body.deadline)
     db.session.commit()
-    return jsonify(_consultation(consultation))
+    return jsonify(_comment_period(comment_period))
 
 
-@bp.get("/consultations/<int:consultation_id>/comments")
+@bp.get("/comment-periods/<int:comment_period_id>/comments")
 @endpoint("Comments, by page: the office sees all; a delegate their own and the published ones",
           tag="drafts", response=list[CommentOut], errors=(404,), auth=SEERS)
-def list_comments(consultation_id: int):
-    seen, found = comments.list_comments(_actor(), consultation_id)
+def list_comments(comment_period_id: int):
+    seen, found = comments.list_comments(_actor(), comment_period_id)
     body = [_comment(c, seen.staff) for c in found]
     db.session.rollback()
     return jsonify(body)
@@ -135,10 +135,10 @@ def list_comments(consultation_id: int):
 
 @bp.put("/comments/<uuid:comment_id>")
 @endpoint("Save a comment under the id the client chose; sending it again changes nothing. "
-          "After the deadline: 409 consultation_closed", tag="drafts", body=CommentIn,
+          "After the deadline: 409 comment_period_closed", tag="drafts", body=CommentIn,
           response=CommentOut, errors=(403, 404, 409), auth=COMMENTERS)
 def save_comment(comment_id: uuid.UUID, body: CommentIn):
-    fields = comments.CommentFields(body.consultation_id, body.page_number, body.region,
+    fields = comments.CommentFields(body.comment_period_id, body.page_number, body.region,
                                     body.kind, body.text)
     comment = comments.save_comment(_actor(), str(comment_id), fields)
     db.session.commit()
@@ -182,26 +182,26 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
         "Cache-Control": "private, no-store"})
 
 
-@bp.get("/consultations/<int:consultation_id>/report.pdf")
+@bp.get("/comment-periods/<int:comment_period_id>/report.pdf")
 @endpoint("The compiled comment report as PDF (Vietnamese administrative layout)",
           tag="drafts", query=ReportQuery, response_content_type="application/pdf",
           errors=(404,), auth=STAFF)
-def report_pdf_file(consultation_id: int, query: ReportQuery):
-    built = report.compile_report(_actor(), consultation_id, query.lang)
+def report_pdf_file(comment_period_id: int, query: ReportQuery):
+    built = report.compile_report(_actor(), comment_period_id, query.lang)
     data = report_pdf.render_report(built, zone=_zone())
     db.session.rollback()
-    return _download(data, "application/pdf", f"gop-y-{consultation_id}.pdf")
+    return _download(data, "application/pdf", f"gop-y-{comment_period_id}.pdf")
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.get("/consultations/<int:consultation_id>/report.xlsx")
+@bp.get("/comment-periods/<int:comment_period_id>/report.xlsx")
 @endpoint("The compiled comment report as a spreadsheet; cells that would be formulas are "
           "written as text", tag="drafts", query=ReportQuery, response_content_type=XLSX,
           errors=(404,), auth=STAFF)
-def report_xlsx_file(consultation_id: int, query: ReportQuery):
-    built = report.compile_report(_actor(), consultation_id, query.lang)
+def report_xlsx_file(comment_period_id: int, query: ReportQuery):
+    built = report.compile_report(_actor(), comment_period_id, query.lang)
     data = report_sheet.render_sheet(built, zone=_zone())
     db.session.rollback()
-    return _download(data, XLSX, f"gop-y-{consultation_id}.xlsx")
+    return _download(data, XLSX, f"gop-y-{comment_period_id}.xlsx")

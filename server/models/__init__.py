@@ -8,7 +8,7 @@ from server.models.base import (
     Base,
     CommentKind,
     CommentResponse,
-    ConsultationAudience,
+    CommentPeriodAudience,
     DeviceKind,
     DocumentAccess,
     MajorityBase,
@@ -27,7 +27,8 @@ from server.models.base import (
     utcnow,
 )
 from server.models.devices import Device, PairingCode
-from server.models.drafts import Consultation, ConsultationMember, DraftComment
+from server.models.consultations import Consultation, ConsultationAnswer, ConsultationMember
+from server.models.drafts import CommentPeriod, CommentPeriodMember, DraftComment
 from server.models.documents import Blob, Document, DocumentPage, DocumentReader, DocumentVersion
 from server.models.meetings import AgendaItem, Meeting, MeetingEvent, Participant, SpeakerRequest
 from server.models.minutes import Minutes, Signature

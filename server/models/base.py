@@ -180,11 +180,11 @@ class MinutesStatus(str, enum.Enum):
     SIGNED = "signed"  # chair and secretary have signed
 
 
-class ConsultationAudience(str, enum.Enum):
+class CommentPeriodAudience(str, enum.Enum):
     """Who may comment on a draft opened for comments."""
 
     DELEGATES = "delegates"  # every member of the meeting: chair and delegates
-    NAMED = "named"  # only the participants named on the consultation
+    NAMED = "named"  # only the participants named on the comment_period
     STAFF = "staff"  # chair and secretaries only (an internal review)
 
 

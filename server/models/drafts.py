@@ -1,4 +1,4 @@
-"""Drafts open for comment: the consultation on a document version, and delegates' comments."""
+"""Drafts open for comment: the comment period on a document version, and delegates' comments."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,37 +7,37 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import (
-    Base, CommentKind, CommentResponse, ConsultationAudience, str_enum, utcnow,
+    Base, CommentKind, CommentResponse, CommentPeriodAudience, str_enum, utcnow,
 )
 
 
-class Consultation(Base):
+class CommentPeriod(Base):
     """One document version opened for comments until a deadline, for an audience."""
 
-    __tablename__ = "consultation"
+    __tablename__ = "comment_period"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(500))
-    audience: Mapped[ConsultationAudience] = mapped_column(
-        str_enum(ConsultationAudience), default=ConsultationAudience.DELEGATES
+    audience: Mapped[CommentPeriodAudience] = mapped_column(
+        str_enum(CommentPeriodAudience), default=CommentPeriodAudience.DELEGATES
     )
     deadline: Mapped[datetime]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
-    members: Mapped[list["ConsultationMember"]] = relationship(cascade="all, delete-orphan")
+    members: Mapped[list["CommentPeriodMember"]] = relationship(cascade="all, delete-orphan")
 
 
-class ConsultationMember(Base):
-    """A participant named on a consultation with ``audience = named``."""
+class CommentPeriodMember(Base):
+    """A participant named on a comment period with ``audience = named``."""
 
-    __tablename__ = "consultation_member"
+    __tablename__ = "comment_period_member"
 
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True
+    comment_period_id: Mapped[int] = mapped_column(
+        ForeignKey("comment_period.id", ondelete="CASCADE"), primary_key=True
     )
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
@@ -51,8 +51,8 @@ class DraftComment(Base):
 
     # Chosen by the client, so a tablet's offline queue can be replayed without duplicates.
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    comment_period_id: Mapped[int] = mapped_column(
+        ForeignKey("comment_period.id", ondelete="CASCADE"), index=True
     )
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), index=True

@@ -139,7 +139,7 @@ def _speaker(speech: dict, tz: str) -> str:
     return f"<p>+ {who}{' (' + ', '.join(when) + ')' if when else ''}</p>"
 
 
-def _consultation(summary: dict | None, L: dict) -> str:
+def _comment_period(summary: dict | None, L: dict) -> str:
     """"Comments: 5 (4 points; accepted 2, explained 1, not accepted 1)"."""
     if not summary:
         return ""
@@ -155,7 +155,7 @@ def _record(block: dict, lang: str, tz: str, L: dict) -> str:
         docs = "".join(
             f"<p>+ {_e(d['title'])} ({L['version']} {d['version']}, {d.get('pages') or 0} "
             f"{L['pages']})<br><span class='hash'>sha256 {_e(d['sha256'])}</span>"
-            f"{_consultation(d.get('consultation'), L)}</p>"
+            f"{_comment_period(d.get('comment_period'), L)}</p>"
             for d in block["documents"])
         parts.append(f"<p><i>{L['documents']}:</i></p>{docs}")
     if block.get("speakers"):

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from server.models import CommentKind, CommentResponse, ConsultationAudience
+from server.models import CommentKind, CommentResponse, CommentPeriodAudience
 from server.schemas.documents import ParticipantIds
 from server.schemas.types import Id, When, text
 
@@ -17,24 +17,24 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ConsultationIn(Input):
+class CommentPeriodIn(Input):
     """Open a document version for comments."""
 
     version_number: Annotated[int, Field(ge=1, le=100_000)] | None = None  # default: current
     title: text(500) | None = None  # default: the document's title
     deadline: When
-    audience: ConsultationAudience = ConsultationAudience.DELEGATES
+    audience: CommentPeriodAudience = CommentPeriodAudience.DELEGATES
     members: ParticipantIds = []  # with audience "named"
 
     @model_validator(mode="after")
     def _members(self):
-        if self.audience == ConsultationAudience.NAMED and not self.members:
+        if self.audience == CommentPeriodAudience.NAMED and not self.members:
             raise ValueError("name at least one participant for a named audience")
         return self
 
 
-class ConsultationUpdate(Input):
-    """Move the deadline (to now: close the consultation)."""
+class CommentPeriodUpdate(Input):
+    """Move the deadline (to now: close the comment_period)."""
 
     deadline: When
 
@@ -42,7 +42,7 @@ class ConsultationUpdate(Input):
 class CommentIn(Input):
     """A comment on one page: a region of it ([x0, y0, x1, y1] in 0..1), or the whole page."""
 
-    consultation_id: Id
+    comment_period_id: Id
     page_number: Annotated[int, Field(ge=1, le=100_000)]
     region: tuple[Unit, Unit, Unit, Unit] | None = None
     kind: CommentKind

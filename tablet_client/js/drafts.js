@@ -7,25 +7,25 @@ import { kvGet, kvSet } from "./db.js";
 import { t } from "./i18n.js";
 import { el, modal } from "./ui.js";
 
-let consultations = [];
+let commentPeriods = [];
 const KINDS = ["substantive", "editorial", "agree", "disagree"];
 
 /** The meeting's drafts I may see, from the server when reachable, else as last known. */
 export async function load(meetingId) {
   try {
-    consultations = await api(`/meetings/${meetingId}/consultations`);
-    kvSet("consultations", consultations).catch(() => {});
+    commentPeriods = await api(`/meetings/${meetingId}/comment-periods`);
+    kvSet("commentPeriods", commentPeriods).catch(() => {});
   } catch (err) {
-    if (!(err instanceof ApiError && err.offline)) console.warn("consultations", err);
-    consultations = (await kvGet("consultations").catch(() => null)) || consultations;
+    if (!(err instanceof ApiError && err.offline)) console.warn("commentPeriods", err);
+    commentPeriods = (await kvGet("commentPeriods").catch(() => null)) || commentPeriods;
   }
-  return consultations;
+  return commentPeriods;
 }
 
-/** The open consultation on this version that I may comment on, or null. */
+/** The open comment period on this version that I may comment on, or null. */
 export function openFor(versionId) {
   const now = Date.now();
-  return consultations.find((c) => c.version_id === versionId && c.can_comment
+  return commentPeriods.find((c) => c.version_id === versionId && c.can_comment
     && Date.parse(c.deadline) > now) || null;
 }
 
@@ -49,24 +49,24 @@ export function askComment(quoteHint, onSave) {
 }
 
 /** Queue a comment for the server (sent now when online, at the next connection otherwise). */
-export async function submit(consultation, page, region, { kind, text }) {
+export async function submit(commentPeriod, page, region, { kind, text }) {
   const id = uuid4();
-  const body = { consultation_id: consultation.id, page_number: page, region, kind, text };
+  const body = { comment_period_id: commentPeriod.id, page_number: page, region, kind, text };
   await annotations.queue({ op: "comment", id, body });
   return id;
 }
 
 /** My comments on the draft and those the office published, in a sheet (needs the network). */
-export async function showComments(consultation) {
+export async function showComments(commentPeriod) {
   let found;
   try {
-    found = await api(`/consultations/${consultation.id}/comments`);
+    found = await api(`/comment-periods/${commentPeriod.id}/comments`);
   } catch (err) {
     found = null;
     if (!(err instanceof ApiError && err.offline)) console.warn("comments", err);
   }
   const items = (found || []).map((c) => el("li", { class: "comment-item", dataset: { id: c.id } },
-    el("p", { class: "hint" }, t("page_of", { page: c.page_number, count: consultation.page_count }),
+    el("p", { class: "hint" }, t("page_of", { page: c.page_number, count: commentPeriod.page_count }),
       " · ", t(`comment_${c.kind}`), c.published && c.author ? ` · ${c.author}` : ""),
     c.quote ? el("blockquote", { class: "quote" }, c.quote) : null,
     c.text ? el("p", { class: "comment-text" }, c.text) : null,

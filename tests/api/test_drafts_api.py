@@ -25,17 +25,17 @@ def login(client, actor):
 
 def test_comment_answer_and_download(client, draft):  # noqa: F811
     login(client, draft.secretary)
-    opened = client.post(f"/api/v1/documents/{draft.document.id}/consultations",
+    opened = client.post(f"/api/v1/documents/{draft.document.id}/comment-periods",
                          json={"deadline": LATER, "title": "Nghị quyết đầu tư công 2027"})
     assert opened.status_code == 201, opened.get_json()
     cid = opened.get_json()["id"]
     assert opened.get_json()["open"] is True
 
     login(client, draft.alice)
-    listed = client.get(f"/api/v1/meetings/{draft.meeting.id}/consultations").get_json()
+    listed = client.get(f"/api/v1/meetings/{draft.meeting.id}/comment-periods").get_json()
     assert [c["id"] for c in listed] == [cid] and listed[0]["can_comment"]
     comment_id = str(uuid.uuid4())
-    body = {"consultation_id": cid, "page_number": 1, "region": [0.05, 0.1, 0.95, 0.16],
+    body = {"comment_period_id": cid, "page_number": 1, "region": [0.05, 0.1, 0.95, 0.16],
             "kind": "substantive", "text": "=Giảm vốn xuống 1.000 tỷ đồng"}
     saved = client.put(f"/api/v1/comments/{comment_id}", json=body)
     assert saved.status_code == 200, saved.get_json()
@@ -45,7 +45,7 @@ def test_comment_answer_and_download(client, draft):  # noqa: F811
     assert bad.status_code == 422
 
     login(client, draft.bao)
-    assert client.get(f"/api/v1/consultations/{cid}/comments").get_json() == []
+    assert client.get(f"/api/v1/comment-periods/{cid}/comments").get_json() == []
     assert client.post(f"/api/v1/comments/{comment_id}/response",
                        json={"response": "accepted"}).status_code == 403
 
@@ -53,24 +53,24 @@ def test_comment_answer_and_download(client, draft):  # noqa: F811
     answered = client.post(f"/api/v1/comments/{comment_id}/response",
                            json={"response": "explained", "text": "Giữ nguyên theo Luật."})
     assert answered.status_code == 200 and answered.get_json()["response"] == "explained"
-    pdf = client.get(f"/api/v1/consultations/{cid}/report.pdf")
+    pdf = client.get(f"/api/v1/comment-periods/{cid}/report.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     with pymupdf.open("pdf", pdf.data) as document:
         text = " ".join("".join(p.get_text() for p in document).split())
     assert "=Giảm vốn xuống 1.000 tỷ đồng" in text and "Giữ nguyên theo Luật." in text
-    sheet = client.get(f"/api/v1/consultations/{cid}/report.xlsx?lang=en")
+    sheet = client.get(f"/api/v1/comment-periods/{cid}/report.xlsx?lang=en")
     assert sheet.status_code == 200
     values = [c.value for row in load_workbook(io.BytesIO(sheet.data)).active.iter_rows()
               for c in row]
     assert "'=Giảm vốn xuống 1.000 tỷ đồng" in values and "Explained" in values
 
-    closed = client.patch(f"/api/v1/consultations/{cid}", json={"deadline": "2020-01-01T00:00:00Z"})
+    closed = client.patch(f"/api/v1/comment-periods/{cid}", json={"deadline": "2020-01-01T00:00:00Z"})
     assert closed.status_code == 200 and closed.get_json()["open"] is False
     login(client, draft.alice)
     late = client.put(f"/api/v1/comments/{comment_id}", json={**body, "text": "Sửa muộn"})
     assert late.status_code == 409
-    assert late.get_json()["error"]["code"] == "consultation_closed"
-    mine = client.get(f"/api/v1/consultations/{cid}/comments").get_json()
+    assert late.get_json()["error"]["code"] == "comment_period_closed"
+    mine = client.get(f"/api/v1/comment-periods/{cid}/comments").get_json()
     # Not published: the office's answer stays with the office.
     assert mine[0]["text"] == "=Giảm vốn xuống 1.000 tỷ đồng" and mine[0]["response"] is None
 
@@ -83,17 +83,17 @@ def test_comment_answer_and_download(client, draft):  # noqa: F811
     ({"text": "x" * 4001}, 422),
     ({"page_number": 3}, 422),  # the draft has two pages
     ({"page_number": 0}, 422),
-    ({"consultation_id": 2**31 - 1}, 404),
+    ({"comment_period_id": 2**31 - 1}, 404),
     ({"extra": 1}, 422),
 ])
 def test_bad_comments_are_refused_and_change_nothing(client, draft, change, status):  # noqa: F811
     from server.models import DraftComment
 
     login(client, draft.secretary)
-    cid = client.post(f"/api/v1/documents/{draft.document.id}/consultations",
+    cid = client.post(f"/api/v1/documents/{draft.document.id}/comment-periods",
                       json={"deadline": LATER}).get_json()["id"]
     login(client, draft.alice)
-    body = {"consultation_id": cid, "page_number": 1, "kind": "agree", **change}
+    body = {"comment_period_id": cid, "page_number": 1, "kind": "agree", **change}
     answer = client.put(f"/api/v1/comments/{uuid.uuid4()}", json=body)
     assert answer.status_code == status, answer.get_json()
     assert answer.get_json()["error"]["code"]

@@ -51,7 +51,7 @@ def test_a_comment_is_heard_by_the_office_and_its_author_until_published(env):
     office, alice, bao = (socket(env, u) for u in (world.secretary, world.alice, world.bao))
     try:
         office_http = login(env.url, world.secretary)
-        opened = office_http.post(f"{env.url}/api/v1/documents/{world.document.id}/consultations",
+        opened = office_http.post(f"{env.url}/api/v1/documents/{world.document.id}/comment-periods",
                                   json={"deadline": "2099-01-01T08:00:00+07:00"})
         assert opened.status_code == 201, opened.text
         cid = opened.json()["id"]
@@ -59,13 +59,13 @@ def test_a_comment_is_heard_by_the_office_and_its_author_until_published(env):
 
         comment_id = str(uuid.uuid4())
         saved = login(env.url, world.alice).put(f"{env.url}/api/v1/comments/{comment_id}", json={
-            "consultation_id": cid, "page_number": 1, "kind": "substantive", "text": TEXT})
+            "comment_period_id": cid, "page_number": 1, "kind": "substantive", "text": TEXT})
         assert saved.status_code == 200, saved.text
         office.wait_for_event("draft.comment.saved", id=comment_id, text=TEXT)
         alice.wait_for_event("draft.comment.saved", id=comment_id, text=TEXT)
 
         # A later event to the whole audience: had Bảo been sent the comment, it came first.
-        moved = office_http.patch(f"{env.url}/api/v1/consultations/{cid}",
+        moved = office_http.patch(f"{env.url}/api/v1/comment-periods/{cid}",
                                   json={"deadline": "2099-02-01T08:00:00+07:00"})
         assert moved.status_code == 200, moved.text
         bao.wait_for_event("draft.changed", id=cid)

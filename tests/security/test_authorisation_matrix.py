@@ -54,7 +54,10 @@ LEVELS: dict[str, set[str]] = {
     # The seeded draft is open to the members (chair, delegates): staff see it, the observer not.
     "consulted": {"admin", "secretary", "chair", "delegate", "tablet"},
     "commenter": {"chair", "delegate", "tablet"},  # staff accounts are not in the audience
-    "web_commenter": {"chair", "delegate"},  # the same on the web pages (accounts only)
+    "web_commenter": {"chair", "delegate"},
+    # The seeded written consultation asks the chair and the delegate (accounts).
+    "consultation_seer": {"admin", "secretary", "chair", "delegate"},
+    "consultation_member": {"chair", "delegate"},  # the same on the web pages (accounts only)
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -87,7 +90,7 @@ def _cert_form(_world):
 
 NEW_MEETING = {"title": "Họp mới", "body": "HĐND", "starts_at": "2030-01-01T08:00:00+07:00"}
 LATER = "2099-01-01T08:00:00+07:00"
-COMMENT = {"consultation_id": 1, "page_number": 1, "kind": "agree"}
+COMMENT = {"comment_period_id": 1, "page_number": 1, "kind": "agree"}
 ANNOTATION = {"version_id": 1, "page_number": 1, "kind": "ink",
               "data": {"points": [[0.2, 0.2], [0.3, 0.3]]}}
 
@@ -161,10 +164,18 @@ RULES: dict[str, Rule] = {
     "PATCH api.edit_minutes": Rule(P.PREPARE, json={"free_text": "Ghi chú"}),
     "POST api.finalise_minutes": Rule(P.PREPARE),
     "POST api.sign_minutes": Rule("signer", json={"passphrase": "sai mật khẩu"}),
-    "GET api.list_consultations": Rule(P.VIEW),
-    "POST api.open_consultation": Rule(P.PREPARE, json={"deadline": LATER}),
-    "GET api.get_consultation": Rule("consulted"),
-    "PATCH api.update_consultation": Rule(P.PREPARE, json={"deadline": LATER}),
+    "GET api.list_consultations": Rule("authenticated"),
+    "POST api.create_consultation": Rule("archivist", json={
+        "title": "Xin ý kiến", "question": "Đồng ý?", "closes_at": LATER,
+        "members": [{"user_id": 1}]}),
+    "GET api.get_consultation": Rule("consultation_seer"),
+    "PUT api.answer_consultation": Rule("consultation_member", json={"choice": "yes"}),
+    "POST api.extend_consultation": Rule("archivist", json={"closes_at": LATER}),
+    "POST api.close_consultation": Rule("archivist"),
+    "GET api.list_comment_periods": Rule(P.VIEW),
+    "POST api.open_comment_period": Rule(P.PREPARE, json={"deadline": LATER}),
+    "GET api.get_comment_period": Rule("consulted"),
+    "PATCH api.update_comment_period": Rule(P.PREPARE, json={"deadline": LATER}),
     "GET api.list_comments": Rule("consulted"),
     "PUT api.save_comment": Rule("commenter", json=COMMENT, params={"comment_id": "NEW"}),
     "POST api.publish_comment": Rule(P.PREPARE, json={"published": True}),
@@ -221,7 +232,7 @@ def _json_body(value, world, role):
     if value == "BALLOT":
         return {"ballot_id": str(uuid.uuid4()), "choices": ["yes"]}
     if value is COMMENT:
-        return {**COMMENT, "consultation_id": world.ids["consultation_id"]}
+        return {**COMMENT, "comment_period_id": world.ids["comment_period_id"]}
     if value is ANNOTATION:
         return {**ANNOTATION, "version_id": world.ids["version_id"]}
     return value

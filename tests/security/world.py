@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from server.models import (
     MeetingStatus, Role, utcnow,
 )
 from server.schemas.documents import DocumentUpload
-from server.schemas.drafts import ConsultationIn
+from server.schemas.drafts import CommentPeriodIn
 from server.services.documents import annotations, documents, pages as page_images
-from server.services.drafts import comments as draft_comments, consultations
+from server.services.consultations import asking as consultation_asking
+from server.services.drafts import comments as draft_comments, comment_periods
 from server.services.voting import polls as voting
 from server.services.actors import Actor
 from server.services.documents.ingest import Upload
@@ -128,14 +130,20 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
                                      data={"points": [[0.1, 0.1]]}))
     db.session.commit()
 
-    consultation = consultations.open_consultation(
-        staff, document.id, ConsultationIn(deadline=utcnow() + timedelta(days=30)))
+    comment_period = comment_periods.open_comment_period(
+        staff, document.id, CommentPeriodIn(deadline=utcnow() + timedelta(days=30)))
     db.session.commit()
     comment_id = str(uuid.uuid4())
     draft_comments.save_comment(
         Actor.of_user(users["delegate"]), comment_id,
-        draft_comments.CommentFields(consultation.id, 1, None, CommentKind.SUBSTANTIVE,
+        draft_comments.CommentFields(comment_period.id, 1, None, CommentKind.SUBSTANTIVE,
                                      "Góp ý riêng của đại biểu"))
+    db.session.commit()
+
+    consultation = consultation_asking.create(staff, consultation_asking.ConsultationFields(
+        title="Xin ý kiến giữa hai kỳ họp", question="Đồng ý?",
+        closes_at=utcnow() + timedelta(days=30),
+        members={users["chair"].id: Decimal(1), users["delegate"].id: Decimal(1)}))
     db.session.commit()
 
     polls = {}
@@ -161,8 +169,8 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         "device_id": spare_device_id, "tablet_device_id": tablet_id,
         "projector_device_id": projector_id, "user_id": users["delegate"].id,
         "delegate_participant_id": delegate.id, "chair_participant_id": chair.id,
-        "holder_participant_id": holder.id, "consultation_id": consultation.id,
-        "comment_id": comment_id, "confidential_document_id": secret.id,
+        "holder_participant_id": holder.id, "comment_period_id": comment_period.id,
+        "comment_id": comment_id, "consultation_id": consultation.id, "confidential_document_id": secret.id,
         **{f"poll_{state}": poll_id for state, poll_id in polls.items()},
     }
     return world

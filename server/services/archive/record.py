@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
-    AgendaItem, Ballot, Consultation, Document, Meeting, Minutes, Poll, PollKind, SpeakerRequest,
+    AgendaItem, Ballot, CommentPeriod, Document, Meeting, Minutes, Poll, PollKind, SpeakerRequest,
     UserCertificate,
 )
 from server.services import spreadsheet
@@ -124,26 +124,26 @@ def _polls(meeting: Meeting, base: Path) -> None:
 
 def _drafts(meeting: Meeting, base: Path) -> None:
     """Each draft's comments and answers, and its compiled report as PDF and spreadsheet."""
-    found = list(db.session.scalars(select(Consultation).where(
-        Consultation.meeting_id == meeting.id).order_by(Consultation.id)))
+    found = list(db.session.scalars(select(CommentPeriod).where(
+        CommentPeriod.meeting_id == meeting.id).order_by(CommentPeriod.id)))
     if not found:
         return
     (base / "drafts").mkdir(parents=True)
     index = []
-    for consultation in found:
-        compiled = report.build(consultation, meeting)
-        stem = f"{consultation.id}-report"
+    for comment_period in found:
+        compiled = report.build(comment_period, meeting)
+        stem = f"{comment_period.id}-report"
         # Dated at the sealing, so the same meeting always gives the same report.
         (base / "drafts" / f"{stem}.pdf").write_bytes(
             report_pdf.render_report(compiled, now=meeting.sealed_at))
         (base / "drafts" / f"{stem}.xlsx").write_bytes(report_sheet.render_sheet(compiled))
         index.append({
-            "id": consultation.id, "title": consultation.title,
-            "document_id": consultation.document_id, "version_id": consultation.version_id,
-            "audience": consultation.audience.value, "deadline": _iso(consultation.deadline),
+            "id": comment_period.id, "title": comment_period.title,
+            "document_id": comment_period.document_id, "version_id": comment_period.version_id,
+            "audience": comment_period.audience.value, "deadline": _iso(comment_period.deadline),
             "report_pdf": f"{stem}.pdf", "report_xlsx": f"{stem}.xlsx",
             "comments": [draft_comments.payload(c, author=draft_comments.author_name(c), staff=True)
-                         for c in draft_comments.office_comments(consultation)]})
+                         for c in draft_comments.office_comments(comment_period)]})
     _json(base / "drafts" / "index.json", index)
 
 

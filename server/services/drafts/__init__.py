@@ -1,6 +1,6 @@
 """Drafts open for comment and the compiled comment report (issue 17).
 
-- ``consultations``: open a document version for comments, with a deadline and an audience;
+- ``comment_periods``: open a document version for comments, with a deadline and an audience;
   who may see and comment on it.
 - ``comments``: a delegate's comments, anchored to a page, a region and the text there.
 - ``compilation``: the drafting office merges duplicates, answers each comment, publishes.

@@ -2,7 +2,7 @@
 
 The client chooses each comment's UUID, so saving is an idempotent upsert: a
 tablet replaying its offline queue never makes duplicates. A comment can be
-changed until the deadline; after it, saving answers 409 ``consultation_closed``.
+changed until the deadline; after it, saving answers 409 ``comment_period_closed``.
 Comments are private to the drafting office: a delegate reads their own and
 those the office published, never another's unpublished one. The text under
 the region (the quote) is read from the PDF when the comment is saved, so the
@@ -21,13 +21,13 @@ from flask_babel import gettext as _
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import (
-    CommentKind, Consultation, Document, DocumentVersion, DraftComment, MeetingStatus,
+    CommentKind, CommentPeriod, Document, DocumentVersion, DraftComment, MeetingStatus,
     Participant, utcnow,
 )
 from server.services import audit, events
 from server.services.actors import Actor
 from server.services.documents import storage
-from server.services.drafts import consultations
+from server.services.drafts import comment_periods
 from server.services.timestamps import iso
 
 # Enough for a delegate's thorough reading, small enough that one tablet cannot fill the disk.
@@ -37,7 +37,7 @@ MAX_QUOTE = 2000
 
 @dataclass(frozen=True)
 class CommentFields:
-    consultation_id: int
+    comment_period_id: int
     page_number: int
     region: tuple[float, float, float, float] | None
     kind: CommentKind
@@ -48,7 +48,7 @@ def payload(comment: DraftComment, *, author: str | None = None, staff: bool = F
     """A comment as the API and the socket events show it; the office's notes only to staff
     and once published."""
     body = {
-        "id": comment.id, "consultation_id": comment.consultation_id,
+        "id": comment.id, "comment_period_id": comment.comment_period_id,
         "participant_id": comment.participant_id, "author": author,
         "page_number": comment.page_number,
         "region": list(comment.region) if comment.region else None,
@@ -84,24 +84,24 @@ def quote_of(version: DocumentVersion, page_number: int, region) -> str:
     return "\n".join(" ".join(parts) for parts in lines.values())[:MAX_QUOTE]
 
 
-def _writable(seen: consultations.Seen) -> Participant:
+def _writable(seen: comment_periods.Seen) -> Participant:
     if seen.participant is None:
         raise Forbidden(_("You are not among those asked to comment on this draft."),
                         code="not_in_audience")
     if seen.meeting.status == MeetingStatus.SEALED:
         raise Conflict(_("The meeting is sealed: comments can no longer change."), code="sealed")
-    if not consultations.is_open(seen.consultation):
-        raise Conflict(_("The deadline for comments has passed."), code="consultation_closed")
+    if not comment_periods.is_open(seen.comment_period):
+        raise Conflict(_("The deadline for comments has passed."), code="comment_period_closed")
     return seen.participant
 
 
 def save_comment(actor: Actor | None, comment_id: str, fields: CommentFields) -> DraftComment:
     """Create or replace the actor's comment ``comment_id``; the same call again changes nothing.
 
-    Refuses a consultation the actor may not see (404), another's comment (404), a
+    Refuses a comment period the actor may not see (404), another's comment (404), a
     page outside the version (422), and any change after the deadline (409).
     """
-    seen = consultations.seen_by(actor, fields.consultation_id)
+    seen = comment_periods.seen_by(actor, fields.comment_period_id)
     existing = db.session.get(DraftComment, comment_id)
     if existing is not None and (seen.participant is None
                                  or existing.participant_id != seen.participant.id):
@@ -111,22 +111,22 @@ def save_comment(actor: Actor | None, comment_id: str, fields: CommentFields) ->
     if not 1 <= fields.page_number <= version.page_count:
         raise InvalidInput(f"The document has {version.page_count} pages.",
                            fields={"page_number": f"1 to {version.page_count}"})
-    if existing is not None and existing.consultation_id != fields.consultation_id:
-        raise Conflict("This comment belongs to another draft.", code="consultation_mismatch")
+    if existing is not None and existing.comment_period_id != fields.comment_period_id:
+        raise Conflict("This comment belongs to another draft.", code="comment_period_mismatch")
     region = list(fields.region) if fields.region else None
     if existing is not None and (existing.page_number, existing.region, existing.kind,
                                  existing.text) == (fields.page_number, region, fields.kind,
                                                     fields.text):
         return existing
-    document = db.session.get(Document, seen.consultation.document_id)
+    document = db.session.get(Document, seen.comment_period.document_id)
     quote = "" if document.confidential else quote_of(version, fields.page_number, region)
     if existing is None:
         count = db.session.scalar(select(func.count()).select_from(DraftComment).where(
-            DraftComment.consultation_id == fields.consultation_id,
+            DraftComment.comment_period_id == fields.comment_period_id,
             DraftComment.participant_id == participant.id))
         if count >= MAX_PER_PARTICIPANT:
             raise Conflict(_("Too many comments on this draft."), code="too_many_comments")
-        existing = DraftComment(id=comment_id, consultation_id=fields.consultation_id,
+        existing = DraftComment(id=comment_id, comment_period_id=fields.comment_period_id,
                                 participant_id=participant.id, created_at=utcnow())
         db.session.add(existing)
     existing.page_number, existing.region, existing.quote = fields.page_number, region, quote
@@ -136,49 +136,49 @@ def save_comment(actor: Actor | None, comment_id: str, fields: CommentFields) ->
     # archive) records that a comment was made, on which page, of which kind.
     audit.record("draft.comment", "draft_comment", comment_id, actor=actor,
                  meeting_id=seen.meeting.id,
-                 payload={"consultation_id": fields.consultation_id, "page": fields.page_number,
+                 payload={"comment_period_id": fields.comment_period_id, "page": fields.page_number,
                           "kind": fields.kind.value})
-    announce(existing, seen.consultation)
+    announce(existing, seen.comment_period)
     return existing
 
 
-def announce(comment: DraftComment, consultation: Consultation, *,
+def announce(comment: DraftComment, comment_period: CommentPeriod, *,
              was_published: bool = False) -> None:
     """Tell the office and the author; everyone in the audience when it is published."""
     author = author_name(comment)
     owner = f"participant:{comment.participant_id}"
     staff_body = payload(comment, author=author, staff=True)
-    events.publish(consultation.meeting_id, "draft.comment.saved", staff_body, "staff")
+    events.publish(comment_period.meeting_id, "draft.comment.saved", staff_body, "staff")
     public = payload(comment, author=author)
     if comment.published:
-        for audience in consultations.audiences(consultation):
+        for audience in comment_periods.audiences(comment_period):
             if audience != "staff":
-                events.publish(consultation.meeting_id, "draft.comment.saved", public, audience)
+                events.publish(comment_period.meeting_id, "draft.comment.saved", public, audience)
         return
-    events.publish(consultation.meeting_id, "draft.comment.saved", public, owner)
+    events.publish(comment_period.meeting_id, "draft.comment.saved", public, owner)
     if was_published:
-        gone = {"id": comment.id, "consultation_id": comment.consultation_id}
-        for audience in consultations.audiences(consultation):
+        gone = {"id": comment.id, "comment_period_id": comment.comment_period_id}
+        for audience in comment_periods.audiences(comment_period):
             if audience not in ("staff", owner):
-                events.publish(consultation.meeting_id, "draft.comment.withdrawn", gone, audience)
+                events.publish(comment_period.meeting_id, "draft.comment.withdrawn", gone, audience)
 
 
 def list_comments(actor: Actor | None,
-                  consultation_id: int) -> tuple[consultations.Seen, list[DraftComment]]:
+                  comment_period_id: int) -> tuple[comment_periods.Seen, list[DraftComment]]:
     """Staff: every comment. A participant: their own and the published ones. By page."""
-    seen = consultations.seen_by(actor, consultation_id)
+    seen = comment_periods.seen_by(actor, comment_period_id)
     if seen.staff:
-        return seen, office_comments(seen.consultation)
+        return seen, office_comments(seen.comment_period)
     found = db.session.scalars(
-        select(DraftComment).where(DraftComment.consultation_id == consultation_id,
+        select(DraftComment).where(DraftComment.comment_period_id == comment_period_id,
                                    or_(DraftComment.participant_id == seen.participant.id,
                                        DraftComment.published.is_(True)))
         .order_by(DraftComment.page_number, DraftComment.created_at, DraftComment.id))
     return seen, list(found)
 
 
-def office_comments(consultation: Consultation) -> list[DraftComment]:
-    """Every comment of the consultation, by page (for the office; the caller checked)."""
+def office_comments(comment_period: CommentPeriod) -> list[DraftComment]:
+    """Every comment of the comment_period, by page (for the office; the caller checked)."""
     return list(db.session.scalars(
-        select(DraftComment).where(DraftComment.consultation_id == consultation.id)
+        select(DraftComment).where(DraftComment.comment_period_id == comment_period.id)
         .order_by(DraftComment.page_number, DraftComment.created_at, DraftComment.id)))

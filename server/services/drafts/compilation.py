@@ -15,48 +15,48 @@ from flask_babel import gettext as _
 
 from server.errors import InvalidInput, NotFound
 from server.extensions import db
-from server.models import CommentResponse, Consultation, DraftComment, utcnow
+from server.models import CommentResponse, CommentPeriod, DraftComment, utcnow
 from server.services import audit
 from server.services.access import Permission, get_meeting
 from server.services.actors import Actor
 from server.services.drafts import comments
 
 
-def _office(actor: Actor | None, comment_id: str) -> tuple[DraftComment, Consultation]:
+def _office(actor: Actor | None, comment_id: str) -> tuple[DraftComment, CommentPeriod]:
     comment = db.session.get(DraftComment, comment_id)
     if comment is None:
         raise NotFound("No such comment.")
-    consultation = db.session.get(Consultation, comment.consultation_id)
-    get_meeting(consultation.meeting_id, actor, Permission.PREPARE)
-    return comment, consultation
+    comment_period = db.session.get(CommentPeriod, comment.comment_period_id)
+    get_meeting(comment_period.meeting_id, actor, Permission.PREPARE)
+    return comment, comment_period
 
 
-def _record(action: str, comment: DraftComment, consultation: Consultation, actor: Actor,
+def _record(action: str, comment: DraftComment, comment_period: CommentPeriod, actor: Actor,
             payload: dict) -> None:
     audit.record(action, "draft_comment", comment.id, actor=actor,
-                 meeting_id=consultation.meeting_id,
-                 payload={"consultation_id": consultation.id, **payload})
+                 meeting_id=comment_period.meeting_id,
+                 payload={"comment_period_id": comment_period.id, **payload})
 
 
 def set_published(actor: Actor | None, comment_id: str, published: bool) -> DraftComment:
     """Publish a comment to the draft's audience, or take it back; the same again: no change."""
-    comment, consultation = _office(actor, comment_id)
+    comment, comment_period = _office(actor, comment_id)
     if comment.published == published:
         return comment
     comment.published = published
     db.session.flush()
-    _record("draft.publish", comment, consultation, actor, {"published": published})
-    comments.announce(comment, consultation, was_published=not published)
+    _record("draft.publish", comment, comment_period, actor, {"published": published})
+    comments.announce(comment, comment_period, was_published=not published)
     return comment
 
 
 def merge(actor: Actor | None, comment_id: str, into_id: str | None) -> DraftComment:
     """Merge a duplicate into another comment of the same draft (``None``: separate it again)."""
-    comment, consultation = _office(actor, comment_id)
+    comment, comment_period = _office(actor, comment_id)
     target = None
     if into_id is not None:
         target = db.session.get(DraftComment, into_id)
-        if target is None or target.consultation_id != comment.consultation_id:
+        if target is None or target.comment_period_id != comment.comment_period_id:
             raise InvalidInput(_("Merge into a comment of the same draft."),
                                fields={"into": "not a comment of this draft"})
         if target.merged_into_id is not None:
@@ -74,15 +74,15 @@ def merge(actor: Actor | None, comment_id: str, into_id: str | None) -> DraftCom
             child.merged_into_id = target.id
     comment.merged_into_id = new_parent
     db.session.flush()
-    _record("draft.merge", comment, consultation, actor, {"into": new_parent})
-    comments.announce(comment, consultation)
+    _record("draft.merge", comment, comment_period, actor, {"into": new_parent})
+    comments.announce(comment, comment_period)
     return comment
 
 
 def respond(actor: Actor | None, comment_id: str, response: CommentResponse,
             text: str) -> DraftComment:
     """Record the office's answer (accepted / explained / not accepted, with its text)."""
-    comment, consultation = _office(actor, comment_id)
+    comment, comment_period = _office(actor, comment_id)
     if comment.merged_into_id is not None:
         raise InvalidInput(_("Answer the comment this one was merged into."),
                            fields={"comment": "merged into another comment"})
@@ -90,6 +90,6 @@ def respond(actor: Actor | None, comment_id: str, response: CommentResponse,
         return comment
     comment.response, comment.response_text, comment.responded_at = response, text, utcnow()
     db.session.flush()
-    _record("draft.respond", comment, consultation, actor, {"response": response.value})
-    comments.announce(comment, consultation)
+    _record("draft.respond", comment, comment_period, actor, {"response": response.value})
+    comments.announce(comment, comment_period)
     return comment

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from server.errors import NotFound
 from server.extensions import db
-from server.models import Consultation, Document, DocumentVersion, Meeting
+from server.models import CommentPeriod, Document, DocumentVersion, Meeting
 from server.services.access import Permission, get_meeting
 from server.services.actors import Actor
 from server.services.drafts import comments as comment_service
@@ -76,19 +76,19 @@ def labels(language: str) -> dict:
     return LABELS.get(language, LABELS["vi"])
 
 
-def compile_report(actor: Actor | None, consultation_id: int, language: str = "vi") -> Report:
-    """The report of a consultation, for staff of its meeting (NotFound/Forbidden otherwise)."""
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        raise NotFound("No such consultation.")
-    meeting = get_meeting(consultation.meeting_id, actor, Permission.STAFF_VIEW)
-    return build(consultation, meeting, language)
+def compile_report(actor: Actor | None, comment_period_id: int, language: str = "vi") -> Report:
+    """The report of a comment_period, for staff of its meeting (NotFound/Forbidden otherwise)."""
+    comment_period = db.session.get(CommentPeriod, comment_period_id)
+    if comment_period is None:
+        raise NotFound("No such comment_period.")
+    meeting = get_meeting(comment_period.meeting_id, actor, Permission.STAFF_VIEW)
+    return build(comment_period, meeting, language)
 
 
-def build(consultation: Consultation, meeting: Meeting, language: str = "vi") -> Report:
-    found = comment_service.office_comments(consultation)
-    version = db.session.get(DocumentVersion, consultation.version_id)
-    document = db.session.get(Document, consultation.document_id)
+def build(comment_period: CommentPeriod, meeting: Meeting, language: str = "vi") -> Report:
+    found = comment_service.office_comments(comment_period)
+    version = db.session.get(DocumentVersion, comment_period.version_id)
+    document = db.session.get(Document, comment_period.document_id)
     names = {c.id: comment_service.author_name(c) for c in found}
     duplicates: dict[str, list] = {}
     for comment in found:
@@ -96,7 +96,7 @@ def build(consultation: Consultation, meeting: Meeting, language: str = "vi") ->
             duplicates.setdefault(comment.merged_into_id, []).append(comment)
     L = labels(language)
     report = Report(language, L, meeting.body, meeting.title, meeting.reference, meeting.place,
-                    consultation.title, document.title, version.number, consultation.deadline,
+                    comment_period.title, document.title, version.number, comment_period.deadline,
                     len(found))
     for comment in (c for c in found if not c.merged_into_id):
         group = [comment, *duplicates.get(comment.id, [])]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
-    AgendaItem, AttendanceStatus, Consultation, Document, DraftComment, Meeting, MeetingRole,
+    AgendaItem, AttendanceStatus, CommentPeriod, Document, DraftComment, Meeting, MeetingRole,
     Participant, Poll, PollStatus, SpeakerRequest,
 )
 from server.services.voting.tally import quorum_met
@@ -140,17 +140,17 @@ def _speeches(meeting_id: int) -> dict[int | None, list]:
     return speeches
 
 
-def _consultations(meeting_id: int) -> dict[int, dict]:
+def _comment_periods(meeting_id: int) -> dict[int, dict]:
     """Per document version opened for comments: how many comments, and how they were answered
     (a duplicate merged into another counts with it, not on its own)."""
     found: dict[int, dict] = {}
-    for consultation in db.session.scalars(select(Consultation).where(
-            Consultation.meeting_id == meeting_id)):
+    for comment_period in db.session.scalars(select(CommentPeriod).where(
+            CommentPeriod.meeting_id == meeting_id)):
         rows = db.session.scalars(select(DraftComment).where(
-            DraftComment.consultation_id == consultation.id)).all()
+            DraftComment.comment_period_id == comment_period.id)).all()
         answered = [c for c in rows if not c.merged_into_id]
-        found[consultation.version_id] = {
-            "title": consultation.title, "comments": len(rows), "points": len(answered),
+        found[comment_period.version_id] = {
+            "title": comment_period.title, "comments": len(rows), "points": len(answered),
             **{kind: sum(1 for c in answered if c.response and c.response.value == kind)
                for kind in ("accepted", "explained", "not_accepted")}}
     return found
@@ -158,7 +158,7 @@ def _consultations(meeting_id: int) -> dict[int, dict]:
 
 def _documents(meeting_id: int) -> dict[int | None, list]:
     documents: dict[int | None, list] = {}
-    consultations = _consultations(meeting_id)
+    comment_periods = _comment_periods(meeting_id)
     rows = db.session.scalars(select(Document).where(Document.meeting_id == meeting_id)
                               .order_by(Document.position, Document.id))
     for document in rows:
@@ -167,8 +167,8 @@ def _documents(meeting_id: int) -> dict[int | None, list]:
                 {"title": document.title, "version": version.number,
                  "filename": version.filename, "sha256": version.blob_sha256,
                  "pages": version.page_count, "confidential": document.confidential,
-                 **({"consultation": consultations[version.id]}
-                    if version.id in consultations else {})})
+                 **({"comment_period": comment_periods[version.id]}
+                    if version.id in comment_periods else {})})
     return documents
 
 

@@ -40,7 +40,7 @@ export function render(container, app, args) {
   const pins = el("div", { class: "pins" });
   const commentBox = el("div", { class: "comment-box", hidden: true });
   const sheet = el("div", { class: "sheet" }, img, canvas, pins, commentBox);
-  let consultation = drafts.openFor(version.id);
+  let commentPeriod = drafts.openFor(version.id);
   const draftBanner = el("p", { class: "draft-banner", hidden: true });
   const missing = el("p", { class: "page-missing", hidden: true }, t("page_unavailable"));
   const stage = el("div", { class: "stage tool-read" }, sheet, missing);
@@ -57,7 +57,7 @@ export function render(container, app, args) {
     el("button", { class: "tool tool-comment", hidden: true, dataset: { tool: "comment" }, "aria-pressed": "false",
       onclick: () => setTool("comment") }, t("tool_comment")),
     el("button", { class: "tool comments-list", hidden: true,
-      onclick: () => consultation && drafts.showComments(consultation) }, t("comments_button")),
+      onclick: () => commentPeriod && drafts.showComments(commentPeriod) }, t("comments_button")),
     el("button", { class: "tool undo", onclick: undo }, t("undo")),
     el("button", { class: "tool redo", onclick: redo }, t("redo")),
     el("label", { class: "share" },
@@ -246,13 +246,13 @@ export function render(container, app, args) {
 
   // Draft comments: drag a box over the passage, then write the comment ----------------
   function showDraft() {
-    consultation = drafts.openFor(version.id);
+    commentPeriod = drafts.openFor(version.id);
     const button = toolbar.querySelector(".tool-comment");
-    button.hidden = !consultation;
-    toolbar.querySelector(".comments-list").hidden = !consultation;
-    draftBanner.hidden = !consultation;
-    if (consultation) {
-      draftBanner.textContent = t("draft_open", { deadline: new Date(consultation.deadline).toLocaleString() });
+    button.hidden = !commentPeriod;
+    toolbar.querySelector(".comments-list").hidden = !commentPeriod;
+    draftBanner.hidden = !commentPeriod;
+    if (commentPeriod) {
+      draftBanner.textContent = t("draft_open", { deadline: new Date(commentPeriod.deadline).toLocaleString() });
     } else if (tool === "comment") setTool("read");
   }
 
@@ -266,11 +266,11 @@ export function render(container, app, args) {
   function finishComment(point) {
     const start = commentStart;
     commentStart = null;
-    if (!start || !consultation) { commentBox.hidden = true; return; }
+    if (!start || !commentPeriod) { commentBox.hidden = true; return; }
     let region = boxOf(start, point);
     if (region[2] - region[0] < 0.01 || region[3] - region[1] < 0.005) region = null;
     const onPageNow = page;
-    const target = consultation;
+    const target = commentPeriod;
     drafts.askComment(region ? t("comment_region", { page: onPageNow }) : t("page_of", { page: onPageNow, count: version.page_count }), async (fields) => {
       commentBox.hidden = true;
       await drafts.submit(target, onPageNow, region, fields);

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
-    CommentKind, CommentResponse, Consultation, Document, DraftComment, Participant,
+    CommentKind, CommentResponse, CommentPeriod, Document, DraftComment, Participant,
 )
 from server.services.archive.demo_record import seed_sealed_meeting
 from server.services.archive.package import export_package
@@ -29,13 +29,13 @@ def test_the_package_holds_the_compiled_comment_report(app, tmp_path):
     delegate = db.session.scalars(select(Participant).where(
         Participant.meeting_id == meeting.id, Participant.role == "delegate")).first()
     # Written as the services leave them before the sealing (they refuse a sealed meeting).
-    consultation = Consultation(meeting_id=meeting.id, document_id=document.id,
+    comment_period = CommentPeriod(meeting_id=meeting.id, document_id=document.id,
                                 version_id=document.current_version.id, title="Dự thảo báo cáo",
                                 deadline=meeting.starts_at - timedelta(days=1))
-    db.session.add(consultation)
+    db.session.add(comment_period)
     db.session.flush()
     db.session.add(DraftComment(
-        id=str(uuid.uuid4()), consultation_id=consultation.id, participant_id=delegate.id,
+        id=str(uuid.uuid4()), comment_period_id=comment_period.id, participant_id=delegate.id,
         page_number=1, quote="Thu ngân sách đạt 12.500 tỷ đồng.", kind=CommentKind.SUBSTANTIVE,
         text=COMMENT, response=CommentResponse.ACCEPTED, response_text=ANSWER))
     db.session.commit()

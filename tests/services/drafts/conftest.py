@@ -10,9 +10,9 @@ import pytest
 from server.extensions import db
 from server.models import AttendanceStatus, MeetingRole, MeetingStatus, Role, utcnow
 from server.pdf.fonts_minutes import font_path
-from server.schemas.drafts import ConsultationIn
+from server.schemas.drafts import CommentPeriodIn
 from server.services.actors import Actor
-from server.services.drafts import consultations
+from server.services.drafts import comment_periods
 from tests import factories
 from tests.services.documents.test_annotations import make_document
 
@@ -46,10 +46,10 @@ class Draft:
 
 def open_for_comments(draft: Draft, **fields):
     fields.setdefault("deadline", utcnow() + timedelta(days=2))
-    consultation = consultations.open_consultation(draft.secretary, draft.document.id,
-                                                   ConsultationIn(**fields))
+    comment_period = comment_periods.open_comment_period(draft.secretary, draft.document.id,
+                                                   CommentPeriodIn(**fields))
     db.session.commit()
-    return consultation
+    return comment_period
 
 
 @pytest.fixture

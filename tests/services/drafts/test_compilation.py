@@ -20,22 +20,22 @@ HOSTILE = ["=HYPERLINK(\"http://x\",\"bấm\")", "+1+1", "-2", "@SUM(A1)", "\tTa
 
 @pytest.fixture
 def compiled(draft):
-    consultation = open_for_comments(draft)
-    first = comment(draft.alice, consultation, text="Đề nghị giảm tổng vốn xuống 1.000 tỷ đồng.")
-    duplicate = comment(draft.bao, consultation, text="Nên giảm tổng vốn đầu tư.")
-    second = comment(draft.bao, consultation, page=2, region=None, kind=CommentKind.EDITORIAL,
+    comment_period = open_for_comments(draft)
+    first = comment(draft.alice, comment_period, text="Đề nghị giảm tổng vốn xuống 1.000 tỷ đồng.")
+    duplicate = comment(draft.bao, comment_period, text="Nên giảm tổng vốn đầu tư.")
+    second = comment(draft.bao, comment_period, page=2, region=None, kind=CommentKind.EDITORIAL,
                      text="Sửa “Ủy ban” thành “Ủy ban nhân dân tỉnh”.")
     compilation.merge(draft.secretary, duplicate.id, first.id)
     compilation.respond(draft.secretary, first.id, CommentResponse.EXPLAINED,
                         "Giữ nguyên tổng vốn vì đã được Trung ương phân bổ.")
     compilation.respond(draft.secretary, second.id, CommentResponse.ACCEPTED, "")
     db.session.commit()
-    return draft, consultation, first, duplicate, second
+    return draft, comment_period, first, duplicate, second
 
 
 def test_a_merged_duplicate_is_answered_by_the_comment_it_joined(compiled):
-    draft, consultation, first, duplicate, second = compiled
-    built = report.compile_report(draft.secretary, consultation.id)
+    draft, comment_period, first, duplicate, second = compiled
+    built = report.compile_report(draft.secretary, comment_period.id)
     assert [row.page for row in built.rows] == [1, 2]
     assert built.rows[0].authors == ["Nguyễn Thị Ánh", "Trần Văn Bảo"]
     assert built.rows[0].texts == ["Đề nghị giảm tổng vốn xuống 1.000 tỷ đồng.",
@@ -55,18 +55,18 @@ def test_a_merged_duplicate_is_answered_by_the_comment_it_joined(compiled):
 
 
 def test_only_the_office_compiles(compiled):
-    draft, consultation, first, _duplicate, _second = compiled
+    draft, comment_period, first, _duplicate, _second = compiled
     for actor in (draft.alice, draft.chair):
         with pytest.raises(Forbidden):
             compilation.respond(actor, first.id, CommentResponse.ACCEPTED, "")
         db.session.rollback()
     with pytest.raises(Forbidden):
-        report.compile_report(draft.alice, consultation.id)
+        report.compile_report(draft.alice, comment_period.id)
 
 
 def test_the_pdf_report_gives_back_the_vietnamese_exactly_in_an_embedded_font(compiled):
-    draft, consultation, *_ = compiled
-    data = report_pdf.render_report(report.compile_report(draft.secretary, consultation.id))
+    draft, comment_period, *_ = compiled
+    data = report_pdf.render_report(report.compile_report(draft.secretary, comment_period.id))
     with pymupdf.open("pdf", data) as pdf:
         text = "".join(page.get_text() for page in pdf)
         fonts = {font[3] for page in pdf for font in page.get_fonts()}
@@ -83,12 +83,12 @@ def test_the_pdf_report_gives_back_the_vietnamese_exactly_in_an_embedded_font(co
 
 
 def test_the_spreadsheet_gives_back_the_vietnamese_and_never_a_formula(compiled):
-    draft, consultation, first, *_ = compiled
+    draft, comment_period, first, *_ = compiled
     for hostile in HOSTILE:
-        comment(draft.alice, consultation, kind=CommentKind.EDITORIAL, text=hostile)
+        comment(draft.alice, comment_period, kind=CommentKind.EDITORIAL, text=hostile)
     compilation.respond(draft.secretary, first.id, CommentResponse.NOT_ACCEPTED, "=1+2 không")
     db.session.commit()
-    data = report_sheet.render_sheet(report.compile_report(draft.secretary, consultation.id))
+    data = report_sheet.render_sheet(report.compile_report(draft.secretary, comment_period.id))
     sheet = load_workbook(io.BytesIO(data)).active
     values = [cell.value for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert "BẢNG TỔNG HỢP Ý KIẾN GÓP Ý" in values
@@ -117,10 +117,10 @@ def test_the_drafted_minutes_say_how_the_comments_were_answered(compiled):
     from server.pdf.minutes import render_minutes
     from server.services.minutes.draft import draft_sections
 
-    draft, consultation, *_ = compiled
+    draft, comment_period, *_ = compiled
     sections = draft_sections(draft.meeting, "Asia/Ho_Chi_Minh")
     (document,) = [d for item in sections["items"] for d in item["documents"]]
-    assert document["consultation"] == {"title": consultation.title, "comments": 3, "points": 2,
+    assert document["comment_period"] == {"title": comment_period.title, "comments": 3, "points": 2,
                                         "accepted": 1, "explained": 1, "not_accepted": 0}
     pdf = render_minutes(sections, "", "vi", "0" * 64, draft=True).pdf
     with pymupdf.open("pdf", pdf) as minutes:

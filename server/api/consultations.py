@@ -1,0 +1,96 @@
+"""REST endpoints: written consultations between sessions (xin ý kiến)."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from server.api.blueprint import bp
+from server.api.spec import endpoint
+from server.auth import current_actor
+from server.errors import NotAuthenticated
+from server.extensions import db
+from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
+from server.services.consultations import answering, asking, closing
+
+OFFICE = "the office: secretary and admin accounts"
+SEERS = "the office, and the members asked (logged in, or their paired tablet)"
+MEMBERS = "a member named on the consultation (logged in, or their paired tablet)"
+
+
+def _actor():
+    actor = current_actor()
+    if actor is None:
+        raise NotAuthenticated("Log in first, or send the tablet's device token.")
+    return actor
+
+
+def _close_due() -> None:
+    # A consultation past its deadline is closed and tallied before anyone reads it.
+    if closing.close_due():
+        db.session.commit()
+
+
+def _answer(consultation, actor, status=200):
+    body = asking.payload(consultation, actor)
+    db.session.commit()
+    return jsonify(body), status
+
+
+@bp.get("/consultations")
+@endpoint("Written consultations you may see (the office: all; a member: those asked)",
+          tag="consultations", auth=SEERS)
+def list_consultations():
+    actor = _actor()
+    _close_due()
+    body = [asking.payload(c, actor) for c in asking.visible(actor)]
+    db.session.rollback()
+    return jsonify(body)
+
+
+@bp.post("/consultations")
+@endpoint("Put a question to members in writing, with a deadline and a majority rule",
+          tag="consultations", body=ConsultationIn, status=201, errors=(403, 422), auth=OFFICE)
+def create_consultation(body: ConsultationIn):
+    actor = _actor()
+    fields = asking.ConsultationFields(
+        title=body.title, body=body.body, question=body.question, closes_at=body.closes_at,
+        members={m.user_id: m.weight for m in body.members}, majority=body.majority,
+        base=body.base, abstentions_count=body.abstentions_count,
+        allow_change=body.allow_change, opens_at=body.opens_at)
+    return _answer(asking.create(actor, fields), actor, 201)
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@endpoint("A written consultation, with my answer (and, to the office, who answered)",
+          tag="consultations", errors=(404,), auth=SEERS)
+def get_consultation(consultation_id: int):
+    actor = _actor()
+    _close_due()
+    body = asking.payload(asking.get(actor, consultation_id), actor)
+    db.session.rollback()
+    return jsonify(body)
+
+
+@bp.put("/consultations/<int:consultation_id>/answer")
+@endpoint("Answer (or change the answer while allowed); the same answer again is a no-op. "
+          "Refused: 403 not_a_member, 409 consultation_closed, 409 answer_final",
+          tag="consultations", body=AnswerIn, errors=(403, 404, 409, 422), auth=MEMBERS)
+def answer_consultation(consultation_id: int, body: AnswerIn):
+    actor = _actor()
+    answering.answer(actor, consultation_id, body.choice, body.comment)
+    return _answer(asking.get(actor, consultation_id), actor)
+
+
+@bp.post("/consultations/<int:consultation_id>/extend")
+@endpoint("Move the deadline later (audited)", tag="consultations", body=ExtendIn,
+          errors=(403, 404, 409, 422), auth=OFFICE)
+def extend_consultation(consultation_id: int, body: ExtendIn):
+    actor = _actor()
+    return _answer(closing.extend(actor, consultation_id, body.closes_at), actor)
+
+
+@bp.post("/consultations/<int:consultation_id>/close")
+@endpoint("Close early, once every member has answered, and tally the result",
+          tag="consultations", errors=(403, 404, 409), auth=OFFICE)
+def close_consultation(consultation_id: int):
+    actor = _actor()
+    return _answer(closing.close_early(actor, consultation_id), actor)
