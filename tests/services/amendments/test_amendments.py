@@ -120,8 +120,15 @@ def test_only_members_table_and_only_staff_admit(draft):  # noqa: F811
     assert amendment.status == AmendmentStatus.WITHDRAWN
     with pytest.raises(Conflict):
         tabling.admit(draft.chair, amendment.id, AdmitIn(admitted=True))
-    with pytest.raises(InvalidInput):
-        adoption.put_to_vote(draft.chair, amendment.id, VoteIn(option_kind="candidates"))
+    with pytest.raises(Conflict):
+        adoption.put_to_vote(draft.chair, amendment.id, RULES)
+    other = tabling.table_amendment(draft.bao, text.id, fields)
+    tabling.admit(draft.chair, other.id, AdmitIn(admitted=True))
+    db.session.commit()
+    with pytest.raises(InvalidInput):  # an amendment is adopted or rejected, not elected
+        adoption.put_to_vote(draft.chair, other.id, VoteIn(option_kind="candidates"))
+    with pytest.raises(Forbidden):
+        adoption.put_to_vote(draft.alice, other.id, RULES)
 
 
 def test_line_numbers_do_not_shift():
