@@ -20,7 +20,9 @@ from server.models import (
     MeetingStatus, Role, utcnow,
 )
 from server.schemas.documents import DocumentUpload
+from server.schemas.amendments import AmendmentIn, DraftTextIn
 from server.schemas.drafts import ConsultationIn
+from server.services.amendments import tabling, texts
 from server.services.documents import annotations, documents, pages as page_images
 from server.services.drafts import comments as draft_comments, consultations
 from server.services.voting import polls as voting
@@ -138,6 +140,14 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
                                      "Góp ý riêng của đại biểu"))
     db.session.commit()
 
+    draft_text = texts.enter_draft(staff, meeting.id, DraftTextIn(
+        agenda_item_id=items[1].id, title="Dự thảo nghị quyết", text="Điều 1.\nĐiều 2."))
+    db.session.commit()
+    amendment = tabling.table_amendment(Actor.of_user(users["delegate"]), draft_text.id,
+                                        AmendmentIn(line_from=1, line_to=1, new_text="Điều 1 mới.",
+                                                    reasons="Rõ hơn"))
+    db.session.commit()
+
     polls = {}
     for state in ("draft", "open", "closed", "published"):
         poll = voting.create_poll(staff, meeting.id, {"motion": f"Biểu quyết ({state})",
@@ -162,7 +172,7 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         "projector_device_id": projector_id, "user_id": users["delegate"].id,
         "delegate_participant_id": delegate.id, "chair_participant_id": chair.id,
         "holder_participant_id": holder.id, "consultation_id": consultation.id,
-        "comment_id": comment_id, "confidential_document_id": secret.id,
+        "comment_id": comment_id, "draft_id": draft_text.id, "amendment_id": amendment.id, "confidential_document_id": secret.id,
         **{f"poll_{state}": poll_id for state, poll_id in polls.items()},
     }
     return world
