@@ -1,6 +1,7 @@
 """An amendment from tabling to the adopted text, through ordinary polls."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -10,6 +11,9 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
 from server.models import AmendmentStatus, AuditEntry
 from server.schemas.amendments import AdmitIn, AmendmentIn, DraftTextIn, QueueIn, VoteIn
+from server.pdf.minutes import minutes_html
+from server.services.archive import record as archive_record
+from server.services.minutes.draft import draft_sections
 from server.services.amendments import adoption, tabling, texts, views
 from server.services.voting import ballots, polls
 from tests.services.drafts.conftest import draft  # noqa: F401  (the fixture)
@@ -37,7 +41,7 @@ def vote_and_publish(draft, poll, choice):  # noqa: F811
     db.session.commit()
 
 
-def test_amendments_adopted_rejected_lapsed_then_the_whole(draft):  # noqa: F811
+def test_amendments_adopted_rejected_lapsed_then_the_whole(draft, tmp_path):  # noqa: F811
     text = enter(draft)
     assert [line["number"] for line in views.draft_payload(text)["lines"]] == [1, 2, 3, 4]
     money = tabling.table_amendment(draft.alice, text.id, AmendmentIn(
@@ -92,6 +96,20 @@ def test_amendments_adopted_rejected_lapsed_then_the_whole(draft):  # noqa: F811
     final = views.current_poll(text.final_poll_id)
     vote_and_publish(draft, final, "yes")
     assert views.draft_payload(text)["outcome"] == "adopted"
+    sections = draft_sections(draft.meeting, "Asia/Ho_Chi_Minh")
+    recorded = [d for block in [*sections["items"], sections["general"]]
+                for d in block["draft_texts"]]
+    assert recorded[0]["adopted_text"] == TEXT.replace("1.250", "1.000")
+    html = minutes_html(sections, "", "vi", "0" * 64)
+    assert "Sửa đổi số 1 (dòng 2–2, do đại biểu Nguyễn Thị Ánh, Trần Văn Bảo)" in html
+    assert "«Tổng vốn: 1.250 tỷ đồng.» bằng «Tổng vốn: 1.000 tỷ đồng.»" in html
+    assert "Toàn văn được thông qua" in html and "không được thông qua" in html
+    archive_record._amendments(draft.meeting, tmp_path)
+    index = json.loads((tmp_path / "amendments" / "index.json").read_text(encoding="utf-8"))
+    assert [a["outcome"] for a in index[0]["amendments"]] == ["adopted", "rejected", "lapsed",
+                                                              None]
+    assert (tmp_path / "amendments" / f"{text.id}-adopted.txt").read_text(
+        encoding="utf-8") == TEXT.replace("1.250", "1.000") + "\n"
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"draft_text.enter", "amendment.table", "amendment.admit", "amendment.queue",
             "amendment.vote", "draft_text.vote"} <= actions
