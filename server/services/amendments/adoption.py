@@ -54,7 +54,7 @@ def put_to_vote(actor: Actor | None, amendment_id: int, rules: VoteIn,
     if amendment.status != AmendmentStatus.ADMITTED:
         raise Conflict("Only an admitted amendment is put to the vote.",
                        code="amendment_not_admitted")
-    if draft.final_poll_id is not None:
+    if views.poll_outcome(views.current_poll(draft.final_poll_id)) is not None:
         raise Conflict("The draft as a whole is already put to the vote.", code="draft_voted")
     if views.poll_outcome(views.current_poll(amendment.poll_id)) is not None:
         raise Conflict("The amendment is already put to the vote.", code="amendment_voted")

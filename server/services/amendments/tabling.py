@@ -39,7 +39,7 @@ def table_amendment(actor: Actor | None, draft_id: int, fields: AmendmentIn) -> 
     mover = participant_of(actor, meeting)
     if mover is None:
         raise Forbidden("Only a member of the meeting tables an amendment.", code="not_a_member")
-    if draft.final_poll_id is not None:
+    if views.poll_outcome(views.current_poll(draft.final_poll_id)) is not None:
         raise Conflict("The draft as a whole is already put to the vote.", code="draft_voted")
     if fields.line_to > len(draft.lines):
         raise InvalidInput("The draft has no such line.",
