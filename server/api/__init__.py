@@ -9,9 +9,8 @@ from server.api.blueprint import bp
 def init_app(app: Flask) -> None:
     # One module per resource; each adds its views to ``bp``.
     from server.api import (  # noqa: F401
-        agenda, archive, auth, consultations, devices, documents, drafts, meetings, minutes,
-        participants, polls,
-        session, users,
+        agenda, amendments, archive, auth, consultations, devices, documents, drafts, meetings,
+        minutes, participants, polls, session, users,
     )
     # Imported by its full name: `annotations` in this package is the __future__ feature.
     import server.api.annotations  # noqa: F401

@@ -26,6 +26,7 @@ from server.models.base import (
     new_uuid,
     utcnow,
 )
+from server.models.amendments import Amendment, AmendmentStatus, DraftText
 from server.models.devices import Device, PairingCode
 from server.models.consultations import Consultation, ConsultationAnswer, ConsultationMember
 from server.models.drafts import CommentPeriod, CommentPeriodMember, DraftComment

@@ -148,6 +148,28 @@ def _comment_period(summary: dict | None, L: dict) -> str:
             f"{L['not_accepted']} {summary['not_accepted']})")
 
 
+def _amendment(a: dict, L: dict) -> str:
+    outcome = L["outcomes"].get(a["outcome"] or a["status"], "")
+    reason = f" ({_e(a['decision_reason'])})" if a["decision_reason"] else ""
+    movers = ", ".join(_e(n) for n in [a["tabled_by"], *a["cosigner_names"]] if n)
+    change = (f"{L['replaces']} «{_e(a['old_text'])}» {L['by_text']} «{_e(a['new_text'])}»"
+              if a["new_text"] else f"{L['deletes']} «{_e(a['old_text'])}»")
+    return (f"<p>- {L['amendment']} {a['number']} ({L['lines_word']} {a['line_from']}–"
+            f"{a['line_to']}, {L['moved_by']} {movers}): {change}; {L['reasons']}: "
+            f"{_e(a['reasons'])}. <b>{outcome}</b>{reason}</p>")
+
+
+def _draft_text(d: dict, L: dict) -> str:
+    """A draft entered as text: each amendment and its outcome, then the text as adopted."""
+    amendments = "".join(_amendment(a, L) for a in d["amendments"])
+    adopted = ""
+    if d["outcome"] == "adopted":
+        adopted = (f"<p><i>{L['adopted_text']}:</i></p>"
+                   f"{_paragraphs(d['adopted_text'])}")
+    return (f"<p><i>{L['draft_text']} «{_e(d['title'])}» ({d['lines']} {L['lines_word']}): "
+            f"{L['outcomes'].get(d['outcome'], '')}</i></p>{amendments}{adopted}")
+
+
 def _record(block: dict, lang: str, tz: str, L: dict) -> str:
     """Documents, speakers, polls of one agenda item (or of the general business)."""
     parts = []
@@ -162,6 +184,7 @@ def _record(block: dict, lang: str, tz: str, L: dict) -> str:
         speakers = "".join(_speaker(sp, tz) for sp in block["speakers"])
         parts.append(f"<p><i>{L['speakers']}:</i></p>{speakers}")
     parts.extend(_poll(poll, L) for poll in block.get("polls", []))
+    parts.extend(_draft_text(d, L) for d in block.get("draft_texts", []))
     return "".join(parts)
 
 

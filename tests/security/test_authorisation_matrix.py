@@ -57,7 +57,9 @@ LEVELS: dict[str, set[str]] = {
     "web_commenter": {"chair", "delegate"},
     # The seeded written consultation asks the chair and the delegate (accounts).
     "consultation_seer": {"admin", "secretary", "chair", "delegate"},
-    "consultation_member": {"chair", "delegate"},  # the same on the web pages (accounts only)
+    "consultation_member": {"chair", "delegate"},
+    "member": {"chair", "delegate", "tablet"},  # members of the meeting table amendments
+    "mover": {"delegate"},  # the seeded amendment is the delegate's
 }
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -183,6 +185,16 @@ RULES: dict[str, Rule] = {
     "POST api.respond_to_comment": Rule(P.PREPARE, json={"response": "accepted"}),
     "GET api.report_pdf_file": Rule(P.STAFF_VIEW),
     "GET api.report_xlsx_file": Rule(P.STAFF_VIEW),
+    "GET api.list_draft_texts": Rule(P.WATCH),
+    "POST api.enter_draft_text": Rule(P.PREPARE, json={"title": "Dự thảo", "text": "Điều 1."}),
+    "GET api.get_draft_text": Rule(P.WATCH),
+    "POST api.table_amendment": Rule("member", json={"line_from": 1, "line_to": 1,
+                                                     "new_text": "Mới", "reasons": "Lý do"}),
+    "POST api.withdraw_amendment": Rule("mover"),
+    "POST api.admit_amendment": Rule(P.RUN, json={"admitted": True}),
+    "PUT api.queue_amendments": Rule(P.RUN, json={"amendments": []}),
+    "POST api.vote_amendment": Rule(P.CHAIR, json={"quorum_required": False}),
+    "POST api.vote_draft_text": Rule(P.CHAIR, json={"quorum_required": False}),
     "GET api.list_polls": Rule(P.VIEW),
     "POST api.create_poll": Rule(P.CHAIR, json={"motion": "Biểu quyết mới"}),
     "GET api.get_poll": Rule(P.VIEW),

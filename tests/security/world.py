@@ -21,7 +21,9 @@ from server.models import (
     MeetingStatus, Role, utcnow,
 )
 from server.schemas.documents import DocumentUpload
+from server.schemas.amendments import AmendmentIn, DraftTextIn
 from server.schemas.drafts import CommentPeriodIn
+from server.services.amendments import tabling, texts
 from server.services.documents import annotations, documents, pages as page_images
 from server.services.consultations import asking as consultation_asking
 from server.services.drafts import comments as draft_comments, comment_periods
@@ -144,6 +146,12 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         title="Xin ý kiến giữa hai kỳ họp", question="Đồng ý?",
         closes_at=utcnow() + timedelta(days=30),
         members={users["chair"].id: Decimal(1), users["delegate"].id: Decimal(1)}))
+    draft_text = texts.enter_draft(staff, meeting.id, DraftTextIn(
+        agenda_item_id=items[1].id, title="Dự thảo nghị quyết", text="Điều 1.\nĐiều 2."))
+    db.session.commit()
+    amendment = tabling.table_amendment(Actor.of_user(users["delegate"]), draft_text.id,
+                                        AmendmentIn(line_from=1, line_to=1, new_text="Điều 1 mới.",
+                                                    reasons="Rõ hơn"))
     db.session.commit()
 
     polls = {}
@@ -170,7 +178,9 @@ def seed(root: Path, *, title: str = "Kỳ họp thứ 12 HĐND tỉnh") -> Worl
         "projector_device_id": projector_id, "user_id": users["delegate"].id,
         "delegate_participant_id": delegate.id, "chair_participant_id": chair.id,
         "holder_participant_id": holder.id, "comment_period_id": comment_period.id,
-        "comment_id": comment_id, "consultation_id": consultation.id, "confidential_document_id": secret.id,
+        "comment_id": comment_id, "consultation_id": consultation.id,
+        "draft_id": draft_text.id, "amendment_id": amendment.id,
+        "confidential_document_id": secret.id,
         **{f"poll_{state}": poll_id for state, poll_id in polls.items()},
     }
     return world

@@ -12,6 +12,10 @@ Layout inside the bag's ``data/`` directory::
     record/audit.jsonl           the meeting's stretch of the audit chain
     drafts/index.json            each draft opened for comments, with every comment and answer
     drafts/<id>-report.pdf|xlsx  its compiled comment report (bảng tổng hợp ý kiến)
+    amendments/index.json        each draft entered as text: numbered lines, every amendment
+                                 (mover, lines, old and new text, reasons, admission, poll,
+                                 outcome, diff) and the adopted text as blocks
+    amendments/<id>-adopted.txt  the text as adopted (when the whole was adopted)
     record/checkpoints.jsonl     its signed checkpoints, and record/audit-key.pem
                                  (written by ``anchoring.packages``)
 """
@@ -30,6 +34,7 @@ from server.models import (
 )
 from server.services import spreadsheet
 from server.services.documents import storage
+from server.services.amendments import record as amendment_record
 from server.services.drafts import comments as draft_comments, report, report_pdf, report_sheet
 from server.services.audit import canonical_json
 from server.services.minutes.ca import ca_certificate
@@ -147,6 +152,18 @@ def _drafts(meeting: Meeting, base: Path) -> None:
     _json(base / "drafts" / "index.json", index)
 
 
+def _amendments(meeting: Meeting, base: Path) -> None:
+    drafts = amendment_record.meeting_record(meeting.id)
+    if not drafts:
+        return
+    (base / "amendments").mkdir(parents=True)
+    for draft in drafts:
+        if draft["outcome"] == "adopted":
+            (base / "amendments" / f"{draft['id']}-adopted.txt").write_text(
+                draft["adopted"]["text"] + "\n", encoding="utf-8")
+    _json(base / "amendments" / "index.json", drafts)
+
+
 def write_record(meeting: Meeting, minutes: Minutes, signed_pdf: bytes, segment: list[dict],
                  bag_dir: Path) -> None:
     """Write every payload file of the package under ``bag_dir`` (before it becomes a bag)."""
@@ -181,5 +198,6 @@ def write_record(meeting: Meeting, minutes: Minutes, signed_pdf: bytes, segment:
           for s in speeches])
     _polls(meeting, bag_dir)
     _drafts(meeting, bag_dir)
+    _amendments(meeting, bag_dir)
     (record / "audit.jsonl").write_text(
         "".join(canonical_json(entry) + "\n" for entry in segment), encoding="utf-8")

@@ -17,6 +17,7 @@ from server.models import (
     AgendaItem, AttendanceStatus, CommentPeriod, Document, DraftComment, Meeting, MeetingRole,
     Participant, Poll, PollStatus, SpeakerRequest,
 )
+from server.services.amendments import record as amendment_record
 from server.services.voting.tally import quorum_met
 
 SECTIONS_VERSION = 1
@@ -197,11 +198,13 @@ def draft_sections(meeting: Meeting, timezone: str) -> dict:
     """The whole record of the meeting as editable minutes sections."""
     speeches, documents, polls = (_speeches(meeting.id), _documents(meeting.id),
                                   _polls(meeting.id))
+    drafts = amendment_record.minutes_summary(meeting.id)
     roots = [item for item in meeting.agenda_items if item.parent_id is None]
     items = [{"id": item.id, "number": number, "level": level, "title": item.title,
               "presenter": item.presenter, "description": item.description,
               "speakers": speeches.get(item.id, []), "documents": documents.get(item.id, []),
-              "polls": polls.get(item.id, []), "decision": item.decision or "", "notes": ""}
+              "polls": polls.get(item.id, []), "draft_texts": drafts.get(item.id, []),
+              "decision": item.decision or "", "notes": ""}
              for number, level, item in _walk(roots)]
     return {
         "version": SECTIONS_VERSION,
@@ -217,7 +220,7 @@ def draft_sections(meeting: Meeting, timezone: str) -> dict:
         "opening": "",
         "items": items,
         "general": {"speakers": speeches.get(None, []), "documents": documents.get(None, []),
-                    "polls": polls.get(None, [])},
+                    "polls": polls.get(None, []), "draft_texts": drafts.get(None, [])},
         "adjournment": "",
         "edited": [],
     }
