@@ -1,0 +1,192 @@
+"""The invisible per-reader mark: a keyed luminance pattern that survives JPEG, scaling
+and a phone photo of the screen.
+
+Each reader's copy of a page carries a pseudo-random ±1 pattern of ``CELLS``×``CELLS``
+cells, drawn from an HMAC of a mark key (``key_for``) and the deployment's secret, tiled
+across the page and added to the luminance at ``AMPLITUDE`` levels (white becomes
+247–255: not visible on paper or a screen). Cells are 12 px on the 1600 px render, so the
+pattern lives at low spatial frequencies that JPEG at quality 50 and a halving keep.
+
+Decoding needs no original: ``estimate`` finds the tiling lattice (period and angle) in
+the image's whitened spectrum, where the repeated tile shows as a comb of peaks that text
+does not make, ``fold`` averages every period of the image into one tile (page content,
+not periodic, averages out), and ``score`` correlates that tile with a candidate's pattern
+over every cyclic shift and quarter turn (so cropping and an unknown origin do not
+matter). Perspective of a few degrees is handled by folding each quarter of the image
+with its own lattice estimate and keeping the best.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+
+import numpy as np
+
+CELLS = 16  # pattern cells per tile side
+CELL_PX = 12  # cell size on the 1600 px render: a 192 px tile, about 8 across a page
+AMPLITUDE = 4.0  # luminance levels either side
+BINS = 2 * CELLS  # folding resolution: half a cell
+
+
+def key_for(secret: str, mark_key: str) -> bytes:
+    """The pattern seed of one reader's copy (``mark_key``: reader, version, page)."""
+    return hmac.new(secret.encode(), b"hemicycle-watermark:" + mark_key.encode(),
+                    hashlib.sha256).digest()
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern(seed: bytes) -> np.ndarray:
+    """The ±1 cells of a seed, with as many +1 as −1."""
+    rng = np.random.default_rng(int.from_bytes(seed[:16], "big"))
+    cells = np.array([1.0, -1.0] * (CELLS * CELLS // 2))
+    rng.shuffle(cells)
+    return cells.reshape(CELLS, CELLS)
+
+
+def _blur_periodic(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur by FFT (wrapping at the edges: right for a tile)."""
+    h, w = image.shape
+    fy, fx = np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :]
+    kernel = np.exp(-2 * (np.pi * sigma) ** 2 * (fx ** 2 + fy ** 2))
+    return np.real(np.fft.ifft2(np.fft.fft2(image) * kernel))
+
+
+@functools.lru_cache(maxsize=256)
+def _tile(seed: bytes, cell_px: int) -> np.ndarray:
+    """The pattern as a smooth tile of pixels in [−1, 1] (soft cell edges: no blocks)."""
+    tile = np.kron(pattern(seed), np.ones((cell_px, cell_px)))
+    tile = _blur_periodic(tile, cell_px / 4)
+    return (tile / np.abs(tile).max()).astype(np.float32)
+
+
+def embed(rgb: np.ndarray, seed: bytes) -> np.ndarray:
+    """``rgb`` (H×W×3 uint8) with the pattern added to its luminance."""
+    h, w = rgb.shape[:2]
+    cell_px = max(4, round(CELL_PX * w / 1600))
+    tile = np.rint(_tile(seed, cell_px) * AMPLITUDE - AMPLITUDE).astype(np.int16)
+    reps = (-(-h // tile.shape[0]), -(-w // tile.shape[1]))
+    mark = np.tile(tile, reps)[:h, :w, None]
+    out = rgb.astype(np.int16)
+    out += mark
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+# --- decoding -------------------------------------------------------------------------
+
+def residual(grey: np.ndarray) -> np.ndarray:
+    """The image's band where the pattern lives, with text edges clipped (outliers)."""
+    g = grey.astype(np.float32)
+    band = _blur_periodic(g, 0.8) - _blur_periodic(g, 30.0)
+    limit = 3 * np.median(np.abs(band)) + 1.0
+    return np.clip(band, -limit, limit)
+
+
+def _whitened_spectrum(r: np.ndarray) -> np.ndarray:
+    h, w = r.shape
+    window = np.hanning(h)[:, None] * np.hanning(w)[None, :]
+    power = np.abs(np.fft.fft2(r * window)) ** 2
+    background = _blur_periodic(power, 4.0) + 1e-9
+    return power / background
+
+
+def _comb_scores(spectrum, periods, angles, harmonics):
+    """Mean whitened power at the lattice points of each (period, angle) hypothesis."""
+    h, w = spectrum.shape
+    m, n = np.meshgrid(np.arange(-harmonics, harmonics + 1), np.arange(-harmonics, harmonics + 1))
+    keep = (m != 0) & (n != 0)  # the axes: text lines and page edges make peaks there too
+    m, n = m[keep].astype(np.float32), n[keep].astype(np.float32)
+    p = np.asarray(periods, np.float32)[:, None, None]
+    a = np.deg2rad(np.asarray(angles, np.float32))[None, :, None]
+    fx = (m * np.cos(a) - n * np.sin(a)) / p
+    fy = (m * np.sin(a) + n * np.cos(a)) / p
+    kx = np.rint(fx * w).astype(np.int64) % w
+    ky = np.rint(fy * h).astype(np.int64) % h
+    return spectrum[ky, kx].mean(axis=-1)
+
+
+def estimate(r: np.ndarray) -> tuple[float, float, float]:
+    """(period px, angle degrees, comb strength) of the tiling lattice in a residual."""
+    spectrum = _whitened_spectrum(r)
+    periods = np.geomspace(max(24.0, CELL_PX * 2.5), max(30.0, min(r.shape) / 2.5), 260)
+    angles = np.arange(-8, 8.01, 0.5)
+    coarse = _comb_scores(spectrum, periods, angles, 3)
+    i, j = np.unravel_index(np.argmax(coarse), coarse.shape)
+    p0, a0 = periods[i], angles[j]
+    fine_p = p0 * np.linspace(0.985, 1.015, 31)
+    fine_a = a0 + np.linspace(-0.5, 0.5, 21)
+    fine = _comb_scores(spectrum, fine_p, fine_a, 7)
+    i, j = np.unravel_index(np.argmax(fine), fine.shape)
+    return float(fine_p[i]), float(fine_a[j]), float(fine[i, j])
+
+
+def fold(r: np.ndarray, period: float, angle: float) -> np.ndarray:
+    """Every period of the residual averaged into one tile of BINS×BINS."""
+    h, w = r.shape
+    a = np.deg2rad(angle)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = (x * np.cos(a) + y * np.sin(a)) / period
+    v = (-x * np.sin(a) + y * np.cos(a)) / period
+    bu = (np.floor(u * BINS).astype(np.int64)) % BINS
+    bv = (np.floor(v * BINS).astype(np.int64)) % BINS
+    index = (bv * BINS + bu).ravel()
+    sums = np.bincount(index, weights=r.ravel(), minlength=BINS * BINS)
+    counts = np.bincount(index, minlength=BINS * BINS)
+    tile = (sums / np.maximum(counts, 1)).reshape(BINS, BINS)
+    return tile - tile.mean()
+
+
+@functools.lru_cache(maxsize=4096)
+def _reference_spectrum(seed: bytes) -> np.ndarray:
+    ref = np.kron(pattern(seed), np.ones((BINS // CELLS, BINS // CELLS)))
+    ref = _blur_periodic(ref, 0.5)
+    ref = (ref - ref.mean()) / np.linalg.norm(ref - ref.mean())
+    return np.conj(np.fft.fft2(ref))
+
+
+def score(folded: list[np.ndarray], seed: bytes) -> float:
+    """The best normalised correlation of the folded tiles with the seed's pattern, over
+    every cyclic shift and quarter turn (1 would be a perfect copy, ~0.1 is chance)."""
+    reference = _reference_spectrum(seed)
+    best = 0.0
+    for tile in folded:
+        norm = np.linalg.norm(tile)
+        if norm == 0:
+            continue
+        for turn in range(4):
+            spectrum = np.fft.fft2(np.rot90(tile, turn) / norm)
+            best = max(best, float(np.real(np.fft.ifft2(spectrum * reference)).max()))
+    return best
+
+
+def folded_tiles(grey: np.ndarray) -> list[np.ndarray]:
+    """The folded tiles a decoder correlates: the whole image and its four quarters
+    (overlapping), each with its own lattice estimate (perspective bends the lattice)."""
+    r = residual(np.asarray(grey, np.float32))
+    h, w = r.shape
+    regions = [r] + [r[y0:y0 + h * 3 // 5, x0:x0 + w * 3 // 5]
+                     for y0 in (0, h * 2 // 5) for x0 in (0, w * 2 // 5)]
+    tiles = []
+    for region in regions:
+        if min(region.shape) < 96:
+            continue
+        period, angle, _strength = estimate(region)
+        tiles.append(fold(region, period, angle))
+    return tiles
+
+
+DECODE_SIDE = 1150  # decoding works at about half the render: faster, and JPEG noise averages
+
+
+def grey_for_decoding(image) -> np.ndarray:
+    """A Pillow image as the luminance array the decoder reads, at most DECODE_SIDE px."""
+    from PIL import Image
+
+    grey = image.convert("L")
+    longest = max(grey.size)
+    if longest > DECODE_SIDE:
+        factor = DECODE_SIDE / longest
+        grey = grey.resize((max(1, round(grey.width * factor)), max(1, round(grey.height * factor))),
+                           Image.Resampling.BOX)
+    return np.asarray(grey)
