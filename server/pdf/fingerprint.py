@@ -27,6 +27,9 @@ CELLS = 16  # pattern cells per tile side
 CELL_PX = 12  # cell size on the 1600 px render: a 192 px tile, about 8 across a page
 AMPLITUDE = 4.0  # luminance levels either side
 BINS = 2 * CELLS  # folding resolution: half a cell
+CLIP = 3.0  # pixels this many times the quiet level are not the pattern (text, the visible mark)
+SMOOTH = 0.8
+SPECTRUM_CAP = 8.0  # one strong peak (a text line pitch, the visible mark) counts no more
 
 
 def key_for(secret: str, mark_key: str) -> bytes:
@@ -60,10 +63,15 @@ def _tile(seed: bytes, cell_px: int) -> np.ndarray:
     return (tile / np.abs(tile).max()).astype(np.float32)
 
 
+def period_px(width: int) -> int:
+    """The pattern's period on an image ``width`` px wide."""
+    return max(4, round(CELL_PX * width / 1600)) * CELLS
+
+
 def embed(rgb: np.ndarray, seed: bytes) -> np.ndarray:
     """``rgb`` (H×W×3 uint8) with the pattern added to its luminance."""
     h, w = rgb.shape[:2]
-    cell_px = max(4, round(CELL_PX * w / 1600))
+    cell_px = period_px(w) // CELLS
     tile = np.rint(_tile(seed, cell_px) * AMPLITUDE - AMPLITUDE).astype(np.int16)
     reps = (-(-h // tile.shape[0]), -(-w // tile.shape[1]))
     mark = np.tile(tile, reps)[:h, :w, None]
@@ -76,11 +84,14 @@ def embed(rgb: np.ndarray, seed: bytes) -> np.ndarray:
 # --- decoding -------------------------------------------------------------------------
 
 def residual(grey: np.ndarray) -> np.ndarray:
-    """The image's band where the pattern lives, with text edges clipped (outliers)."""
+    """The image's band where the pattern lives, zero where anything stronger than the
+    pattern is (text, the visible mark, edges): only the flat paper around them is read."""
     g = grey.astype(np.float32)
-    band = _blur_periodic(g, 0.8) - _blur_periodic(g, 30.0)
-    limit = 3 * np.median(np.abs(band)) + 1.0
-    return np.clip(band, -limit, limit)
+    band = _blur_periodic(g, SMOOTH) - _blur_periodic(g, 30.0)
+    magnitude = np.abs(band)
+    quiet = float(np.percentile(magnitude, 20)) + 0.5
+    band[magnitude > CLIP * quiet] = 0.0
+    return band
 
 
 def _whitened_spectrum(r: np.ndarray) -> np.ndarray:
@@ -88,7 +99,7 @@ def _whitened_spectrum(r: np.ndarray) -> np.ndarray:
     window = np.hanning(h)[:, None] * np.hanning(w)[None, :]
     power = np.abs(np.fft.fft2(r * window)) ** 2
     background = _blur_periodic(power, 4.0) + 1e-9
-    return power / background
+    return np.minimum(power / background, SPECTRUM_CAP)
 
 
 def _comb_scores(spectrum, periods, angles, harmonics):
@@ -106,19 +117,28 @@ def _comb_scores(spectrum, periods, angles, harmonics):
     return spectrum[ky, kx].mean(axis=-1)
 
 
-def estimate(r: np.ndarray) -> tuple[float, float, float]:
-    """(period px, angle degrees, comb strength) of the tiling lattice in a residual."""
+def estimate(r: np.ndarray, count: int = 10) -> list[tuple[float, float]]:
+    """The ``count`` likeliest (period px, angle degrees) of the tiling lattice in a residual.
+    Text makes combs of its own (line pitch, letter pitch), so one estimate is not enough:
+    the correlation with a reader's pattern decides among these."""
     spectrum = _whitened_spectrum(r)
     periods = np.geomspace(max(24.0, CELL_PX * 2.5), max(30.0, min(r.shape) / 2.5), 260)
     angles = np.arange(-8, 8.01, 0.5)
     coarse = _comb_scores(spectrum, periods, angles, 3)
-    i, j = np.unravel_index(np.argmax(coarse), coarse.shape)
-    p0, a0 = periods[i], angles[j]
-    fine_p = p0 * np.linspace(0.985, 1.015, 31)
-    fine_a = a0 + np.linspace(-0.5, 0.5, 21)
-    fine = _comb_scores(spectrum, fine_p, fine_a, 7)
-    i, j = np.unravel_index(np.argmax(fine), fine.shape)
-    return float(fine_p[i]), float(fine_a[j]), float(fine[i, j])
+    # Local maxima only (a peak's neighbours are the same lattice, slightly off).
+    padded = np.pad(coarse, 1, mode="edge")
+    neighbours = np.max([padded[1 + dy:1 + dy + coarse.shape[0], 1 + dx:1 + dx + coarse.shape[1]]
+                         for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], axis=0)
+    peaks = np.argwhere(coarse >= neighbours)
+    peaks = peaks[np.argsort(coarse[peaks[:, 0], peaks[:, 1]])[::-1][:count]]
+    found = []
+    for i, j in peaks:
+        fine_p = periods[i] * np.linspace(0.985, 1.015, 31)
+        fine_a = angles[j] + np.linspace(-0.5, 0.5, 21)
+        fine = _comb_scores(spectrum, fine_p, fine_a, 7)
+        k, m = np.unravel_index(np.argmax(fine), fine.shape)
+        found.append((float(fine_p[k]), float(fine_a[m])))
+    return found
 
 
 def fold(r: np.ndarray, period: float, angle: float) -> np.ndarray:
@@ -131,8 +151,9 @@ def fold(r: np.ndarray, period: float, angle: float) -> np.ndarray:
     bu = (np.floor(u * BINS).astype(np.int64)) % BINS
     bv = (np.floor(v * BINS).astype(np.int64)) % BINS
     index = (bv * BINS + bu).ravel()
-    sums = np.bincount(index, weights=r.ravel(), minlength=BINS * BINS)
-    counts = np.bincount(index, minlength=BINS * BINS)
+    values = r.ravel()
+    sums = np.bincount(index, weights=values, minlength=BINS * BINS)
+    counts = np.bincount(index, weights=(values != 0).astype(np.float32), minlength=BINS * BINS)
     tile = (sums / np.maximum(counts, 1)).reshape(BINS, BINS)
     return tile - tile.mean()
 
@@ -171,8 +192,9 @@ def folded_tiles(grey: np.ndarray) -> list[np.ndarray]:
     for region in regions:
         if min(region.shape) < 96:
             continue
-        period, angle, _strength = estimate(region)
-        tiles.append(fold(region, period, angle))
+        # A lattice found may be the visible mark's, a whole multiple of the pattern's.
+        tiles.extend(fold(region, period / k, angle) for period, angle in estimate(region)
+                     for k in (1, 2) if period / k >= 20)
     return tiles
 
 
