@@ -4,7 +4,7 @@ and a phone photo of the screen.
 Each reader's copy of a page carries a pseudo-random ±1 pattern of ``CELLS``×``CELLS``
 cells, drawn from an HMAC of a mark key (``key_for``) and the deployment's secret, tiled
 across the page and added to the luminance at ``AMPLITUDE`` levels (white becomes
-247–255: not visible on paper or a screen). Cells are 12 px on the 1600 px render, so the
+239–255: a faint grey texture). Cells are 12 px on the 1600 px render, so the
 pattern lives at low spatial frequencies that JPEG at quality 50 and a halving keep.
 
 Decoding needs no original: ``estimate`` finds the tiling lattice (period and angle) in
@@ -12,8 +12,10 @@ the image's whitened spectrum, where the repeated tile shows as a comb of peaks 
 does not make, ``fold`` averages every period of the image into one tile (page content,
 not periodic, averages out), and ``score`` correlates that tile with a candidate's pattern
 over every cyclic shift and quarter turn (so cropping and an unknown origin do not
-matter). Perspective of a few degrees is handled by folding each quarter of the image
-with its own lattice estimate and keeping the best.
+matter). Perspective of a few degrees is meant to be handled by folding each quarter of
+the image with its own lattice estimates and keeping the best. Known weakness: dense text
+and the visible mark's own tiling make combs that outrank the pattern's, so a cropped or
+photographed dense page is often not traced (docs/SECURITY.md, finding 8).
 """
 from __future__ import annotations
 
@@ -25,9 +27,9 @@ import numpy as np
 
 CELLS = 16  # pattern cells per tile side
 CELL_PX = 12  # cell size on the 1600 px render: a 192 px tile, about 8 across a page
-AMPLITUDE = 4.0  # luminance levels either side
+AMPLITUDE = 8.0  # luminance levels either side (4 was lost under the visible mark and text)
 BINS = 2 * CELLS  # folding resolution: half a cell
-CLIP = 3.0  # pixels this many times the quiet level are not the pattern (text, the visible mark)
+CLIP = 5.0  # pixels this many times the quiet level are not the pattern (text, the visible mark)
 SMOOTH = 0.8
 SPECTRUM_CAP = 8.0  # one strong peak (a text line pitch, the visible mark) counts no more
 

@@ -3,8 +3,9 @@
 Against a real server process: a delegate's tablet fetches a confidential page. Its visible
 mark must survive the review's colour strip ("keep only dark non-red pixels") and a plain
 threshold, read back by Tesseract; its invisible mark must name that delegate (and not the
-other one) through ``hemicycle watermark identify`` after JPEG, halving, a simulated phone
-photo and cropping; a clean page names nobody.
+other one) through ``hemicycle watermark identify`` after JPEG at quality 50, halving plus
+JPEG, and a simulated phone photo with cropping: mostly it does not yet (xfail, known broken);
+a clean page names nobody.
 """
 from __future__ import annotations
 
@@ -72,26 +73,40 @@ def test_the_visible_mark_survives_a_colour_strip(leak, strip, tmp_path):
 
 
 def _identify(env, image: Image.Image, tmp_path) -> subprocess.CompletedProcess:
-    path = tmp_path / "leak.jpg"
-    image.save(path, quality=90)
+    path = tmp_path / "leak.png"  # lossless: the degradation is the test's, not this save's
+    image.save(path)
     return hemicycle(env.server.env(), "watermark", "identify", path)
 
 
-def _leaked(image: Image.Image) -> Image.Image:
+def _recompressed(image: Image.Image) -> Image.Image:
+    """Saved again at JPEG quality 50, as a messenger app sends it on."""
+    return copies.jpeg(image, 50)
+
+
+def _halved_and_recompressed(image: Image.Image) -> Image.Image:
+    return copies.jpeg(copies.scale(image, 0.5), 50)
+
+
+def _photographed(image: Image.Image) -> Image.Image:
     """JPEG at 50, halved, photographed off the screen, margins cropped."""
     return copies.crop_margins(copies.phone_photo(copies.scale(copies.jpeg(image, 50), 0.5)), 0.05)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "KNOWN BROKEN: the decoder does not find the invisible pattern's lattice under the new "
-    "dense, multi-tone visible mark (it finds the visible mark's own lattice); it identifies "
-    "readers of pages without the visible mark. See docs/SECURITY.md, finding 8."))
+KNOWN_BROKEN = pytest.mark.xfail(strict=False, reason=(  # some copies are traced (XPASS)
+    "KNOWN BROKEN: on this dense text page under the visible mark, served by the live "
+    "server, the decoder does not find the pattern's lattice (bench/watermark.py identifies "
+    "sparse pages after every degradation, dense ones only after JPEG or halving alone); "
+    "see docs/SECURITY.md, finding 8"))
+
+
+@KNOWN_BROKEN
+@pytest.mark.parametrize("degrade", [_recompressed, _halved_and_recompressed, _photographed],
+                         ids=["jpeg50", "half-jpeg50", "photo"])
 @pytest.mark.parametrize("who", ["alice", "bob"])
-def test_the_invisible_mark_names_the_reader_of_a_photographed_copy(leak, who, tmp_path):
+def test_the_invisible_mark_names_the_reader_of_a_leaked_copy(leak, who, degrade, tmp_path):
     env, seeded, alice_page, bob_page = leak
     page, name, other = (alice_page, ALICE, BOB) if who == "alice" else (bob_page, BOB, ALICE)
-    # Even with the visible mark stripped off the copy before it was photographed.
-    result = _identify(env, _leaked(page), tmp_path)
+    result = _identify(env, degrade(page), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Reader: {name} (participant #" in result.stdout
     assert other not in result.stdout.split("Score")[0]
