@@ -119,6 +119,10 @@ class Config:
     # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
     # images are answered with X-Accel-Redirect there instead of streamed by the worker.
     ACCEL_REDIRECT: str | None = None
+    # The invisible per-reader mark in confidential page images (docs/SECURITY.md, finding 8):
+    # off until its decoder traces dense pages; on, `hemicycle watermark identify` can name
+    # the reader of an undegraded copy of a sparse page, at 30-110 ms more per page.
+    READER_FINGERPRINT: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -156,6 +160,7 @@ class Config:
         config.AUDIT_CHECKPOINT_FILE = _env("AUDIT_CHECKPOINT_FILE")
         config.TRUST_ROOTS = trust_roots_from_env()
         config.ACCEL_REDIRECT = _env("ACCEL_REDIRECT")
+        config.READER_FINGERPRINT = _env("READER_FINGERPRINT", "0") == "1"
         if config.ACCEL_REDIRECT and not (config.ACCEL_REDIRECT.startswith("/")
                                           and config.ACCEL_REDIRECT.endswith("/")):
             raise ValueError("HEMICYCLE_ACCEL_REDIRECT is a location path such as /_pages/ "

@@ -6,8 +6,8 @@ import importlib
 
 import click
 
-COMMAND_MODULES = ("archive", "audit", "backup", "ca", "consultations", "database", "demo", "minutes",
-                   "serve", "users")
+COMMAND_MODULES = ("archive", "audit", "backup", "ca", "consultations", "database", "demo",
+                   "minutes", "serve", "users", "watermark")
 
 
 def with_app(command):

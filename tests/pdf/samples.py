@@ -33,6 +33,14 @@ def vietnamese(pages: int = 3, *, changed_page: int | None = None) -> bytes:
     return doc.tobytes(garbage=3, deflate=True)
 
 
+def dense(pages: int = 2) -> bytes:
+    """Pages full of Vietnamese text, as a report is (the watermark tests and benchmark)."""
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        _text_page(doc, f"Trang {number}. " + " ".join([VIETNAMESE] * 22))
+    return doc.tobytes(garbage=3, deflate=True)
+
+
 def with_image() -> bytes:
     doc = pymupdf.open()
     page = _text_page(doc, "Biểu đồ tăng trưởng GRDP")

@@ -8,6 +8,7 @@
 - ``search``: find words in the meeting's documents (the tablet's find).
 - ``storage``: content-addressed blob storage, safe upload names.
 - ``annotations``: a delegate's ink, highlights and notes, as vectors.
+- ``leaks``: naming the reader of a leaked page image from its invisible mark.
 
 Callers import the modules: ``from server.services.documents import documents``.
 """

@@ -34,6 +34,7 @@ class ReadRight:
     watermark: bool  # page images must carry the reader's watermark
     reader: str  # who the watermark names
     staff: bool = False
+    mark: str = ""  # whose invisible mark: "participant:<id>" or "projector:<device id>"
 
 
 def _is_reader(document: Document, participant: Participant) -> bool:
@@ -79,7 +80,8 @@ def read_right(actor: Actor | None, document: Document, meeting: Meeting,
         presented = version is not None and meeting.presented_version_id == version.id
         if Permission.WATCH in granted and presented and document.access == DocumentAccess.ALL:
             return ReadRight(pdf=False, watermark=document.confidential,
-                             reader=f"Projector #{actor.device.id}")
+                             reader=f"Projector #{actor.device.id}",
+                             mark=f"projector:{actor.device.id}")
         return None
     if Permission.VIEW not in granted:
         return None
@@ -94,7 +96,8 @@ def read_right(actor: Actor | None, document: Document, meeting: Meeting,
         if not named:
             return None
     return ReadRight(pdf=not document.confidential, watermark=document.confidential,
-                     reader=f"{participant.full_name} (#{participant.id})")
+                     reader=f"{participant.full_name} (#{participant.id})",
+                     mark=f"participant:{participant.id}")
 
 
 def readable_document(actor: Actor | None, document_id: int,

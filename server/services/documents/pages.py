@@ -21,7 +21,7 @@ from server.errors import HemicycleError, NotFound
 from server.extensions import db, socketio
 from server.models import Document, DocumentVersion, Meeting, utcnow
 from server.monitoring import metrics
-from server.pdf import render, sandbox, watermark
+from server.pdf import fingerprint, render, sandbox, watermark
 from server.services import events
 from server.services.documents import ocr, storage
 from server.services.actors import Actor
@@ -126,7 +126,17 @@ def page_bytes(plan: PagePlan) -> bytes:
     master = _cached_bytes(plan.version, plan.page, plan.size, "jpg")
     lines = watermark_lines(plan.right, plan.meeting, utcnow(),
                             current_app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
-    return watermark.offload(watermark.stamp, master, lines, plan.ext)
+    seed = None
+    if current_app.config.get("READER_FINGERPRINT"):
+        seed = fingerprint.key_for(current_app.config["SECRET_KEY"],
+                                   mark_key(plan.right.mark, plan.version.id, plan.page))
+    return watermark.offload(watermark.stamp, master, lines, plan.ext, seed)
+
+
+def mark_key(reader_mark: str, version_id: int, page: int) -> str:
+    """What one copy's invisible mark is keyed by: the reader, the version and the page
+    (``server.services.documents.leaks`` tries these to name a leak's reader)."""
+    return f"{reader_mark}:{version_id}:{page}"
 
 
 def accel_redirect(plan: PagePlan) -> str | None:
