@@ -113,6 +113,14 @@ class Config:
     # PEM files (or directories of them) whose certificates are trusted, besides the
     # deployment's own CA, as roots for signatures on the minutes (e.g. the national root CA).
     TRUST_ROOTS: tuple[str, ...] = ()
+    # A PKCS#11 token on the server (docs/MINUTES.md, "Keys on tokens"): the module (.so),
+    # the token's label, the label of the key and its certificate, a file holding the PIN.
+    PKCS11_MODULE: str | None = None
+    PKCS11_TOKEN: str = ""
+    PKCS11_KEY: str = ""
+    PKCS11_PIN_FILE: str = ""
+    # Minutes a signing session (a signature made on the signer's own token) stays open.
+    SIGNING_SESSION_MINUTES: float = 10.0
     # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
     # images are answered with X-Accel-Redirect there instead of streamed by the worker.
     ACCEL_REDIRECT: str | None = None
@@ -152,6 +160,11 @@ class Config:
         config.AUDIT_CHECKPOINT_FILE = _env("AUDIT_CHECKPOINT_FILE")
         config.TRUST_ROOTS = trust_roots_from_env()
         config.ACCEL_REDIRECT = _env("ACCEL_REDIRECT")
+        config.PKCS11_MODULE = _env("PKCS11_MODULE")
+        config.PKCS11_TOKEN = _env("PKCS11_TOKEN", "")
+        config.PKCS11_KEY = _env("PKCS11_KEY", "")
+        config.PKCS11_PIN_FILE = _env("PKCS11_PIN_FILE", "")
+        config.SIGNING_SESSION_MINUTES = float(_env("SIGNING_SESSION_MINUTES", "10"))
         if config.ACCEL_REDIRECT and not (config.ACCEL_REDIRECT.startswith("/")
                                           and config.ACCEL_REDIRECT.endswith("/")):
             raise ValueError("HEMICYCLE_ACCEL_REDIRECT is a location path such as /_pages/ "

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     # One module per resource; each adds its views to ``bp``.
     from server.api import (  # noqa: F401
         agenda, archive, auth, devices, documents, drafts, meetings, minutes, participants, polls,
+        signing_sessions,
         session, users,
     )
     # Imported by its full name: `annotations` in this package is the __future__ feature.

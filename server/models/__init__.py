@@ -30,7 +30,7 @@ from server.models.devices import Device, PairingCode
 from server.models.drafts import Consultation, ConsultationMember, DraftComment
 from server.models.documents import Blob, Document, DocumentPage, DocumentReader, DocumentVersion
 from server.models.meetings import AgendaItem, Meeting, MeetingEvent, Participant, SpeakerRequest
-from server.models.minutes import Minutes, Signature
+from server.models.minutes import Minutes, Signature, SigningSession
 from server.models.voting import (
     Ballot, BallotKey, Poll, PollOption, SealedBallot, VoterRecord,
 )
