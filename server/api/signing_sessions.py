@@ -10,7 +10,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from flask import request
+from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.blueprint import bp
@@ -78,7 +78,7 @@ def open_signing_session(meeting_id: int):
                                  meeting_id=meeting_id, reason=error.code)
         raise
     db.session.commit()
-    link = request.host_url.rstrip("/") + f"/api/signing-sessions/{code}"
+    link = url_for("api.get_signing_session", code=code, _external=True)
     out = OpenedSessionOut(**sessions.describe(row), code=code, link=link,
                            command=f"hemicycle-sign --module /path/to/pkcs11.so {link}")
     return respond(out, 201)

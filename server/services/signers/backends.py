@@ -68,11 +68,13 @@ class TokenSettings:
 
 def open_token(settings: TokenSettings):
     """A logged-in PKCS#11 session on the server's token; the caller closes it."""
+    from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign import pkcs11
 
     try:
-        return pkcs11.open_pkcs11_session(settings.module, token_label=settings.token_label,
-                                          user_pin=settings.pin())
+        return pkcs11.open_pkcs11_session(
+            settings.module, token_criteria=TokenCriteria(label=settings.token_label or None),
+            user_pin=settings.pin())
     except Conflict:
         raise
     except Exception as exc:  # python-pkcs11 raises one class per PKCS#11 return code
