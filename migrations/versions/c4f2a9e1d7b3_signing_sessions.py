@@ -7,6 +7,8 @@ Create Date: 2026-12-03 16:20:00
 from alembic import op
 import sqlalchemy as sa
 
+import server.models.base
+
 
 revision = 'c4f2a9e1d7b3'
 down_revision = '5b1d7c2e9a40'
@@ -23,15 +25,15 @@ def upgrade() -> None:
     sa.Column('role', sa.Enum('chair', 'secretary', 'delegate', 'observer', name='meetingrole', native_enum=False, length=17), nullable=False),
     sa.Column('base_pdf_sha256', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', server.models.base.UTCDateTime(), nullable=False),
     sa.Column('certificate_id', sa.Integer(), nullable=True),
     sa.Column('chain_pem', sa.Text(), nullable=False),
     sa.Column('prepared_pdf_sha256', sa.String(length=64), nullable=True),
     sa.Column('reserved_start', sa.Integer(), nullable=True),
     sa.Column('reserved_end', sa.Integer(), nullable=True),
     sa.Column('signed_attributes', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', server.models.base.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', server.models.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['certificate_id'], ['user_certificate.id'], name=op.f('fk_signing_session_certificate_id_user_certificate'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_signing_session_minutes_id_minutes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['prepared_pdf_sha256'], ['blob.sha256'], name=op.f('fk_signing_session_prepared_pdf_sha256_blob')),
