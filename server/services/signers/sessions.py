@@ -73,7 +73,10 @@ def session_for(code: str) -> SigningSession:
 
 
 def _usable(row: SigningSession, state: str) -> None:
-    if row.state in ("signed", "refused") or row.state != state:
+    if row.state == "open" and state == "prepared":
+        raise Conflict("Present the token's certificate first.",
+                       code="signing_session_not_prepared")
+    if row.state != state:
         raise Conflict("This signing session was already used; open a new one.",
                        code="signing_session_used")
     if utcnow() >= row.expires_at:
@@ -103,9 +106,27 @@ def _chain(pem: str) -> list[x509.Certificate]:
     return chain
 
 
-def present_certificate(code: str, chain_pem: str) -> dict:
+def _audited(step):
+    """A refused answer is audited (as the session's signer, in the session's meeting) in a
+    transaction of its own; what the step did is rolled back."""
+    def wrapper(code: str, *args):
+        row = session_for(code)
+        try:
+            return step(row, *args)
+        except (Conflict, InvalidInput) as error:
+            user, minutes = row.user, row.minutes
+            audit.record_refusal("minutes.signing_session", "signing_session", row.id,
+                                 actor=Actor.of_user(user), meeting_id=minutes.meeting_id,
+                                 reason=error.code)
+            raise
+
+    wrapper.__doc__, wrapper.__name__ = step.__doc__, step.__name__
+    return wrapper
+
+
+@_audited
+def present_certificate(row: SigningSession, chain_pem: str) -> dict:
     """Prepare the revision for the token's certificate; what the agent must sign."""
-    row = session_for(code)
     _usable(row, "open")
     actor, meeting, minutes, participant, role, pdf = _turn(row)
     cert, *intermediates = _chain(chain_pem)
@@ -164,10 +185,10 @@ def _check_value(cert: x509.Certificate, value: bytes, data: bytes) -> None:
                        "attributes this session handed out.", code="signature_mismatch") from None
 
 
-def finish_session(code: str, signature_value: bytes):
+@_audited
+def finish_session(row: SigningSession, signature_value: bytes):
     """Embed the token's signature value; the recorded Signature, or a refusal that
     changes nothing."""
-    row = session_for(code)
     _usable(row, "prepared")
     actor, meeting, minutes, participant, role, _pdf = _turn(row)
     cert, *chain = _chain(row.chain_pem)

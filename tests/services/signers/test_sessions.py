@@ -6,11 +6,13 @@ import base64
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from server.extensions import db
-from server.models import MinutesStatus, Role, SigningSession, utcnow
+from server.models import AuditEntry, MinutesStatus, Role, SigningSession, utcnow
+from server.services import audit
 from server.services.actors import Actor
 from server.services.archive.demo_record import seed_held_meeting
 from server.services.minutes import ca, minutes as minutes_service
@@ -100,6 +102,7 @@ def test_a_replayed_answer_is_refused(client, auth, final):
 def test_a_late_answer_is_refused(client, auth, final):
     meeting, chair, _secretary, tokens, _ = final
     code = _open(client, auth, meeting, chair)["code"]
+    _refused(_finish(client, code, tokens[chair.id], data=b"x"), "signing_session_not_prepared")
     _present(client, code, tokens[chair.id])
     row = db.session.query(SigningSession).one()
     row.expires_at = utcnow() - timedelta(seconds=1)
@@ -114,6 +117,10 @@ def test_a_signature_over_other_bytes_is_refused(client, auth, final):
     _present(client, code, tokens[chair.id])
     _refused(_finish(client, code, tokens[chair.id], data=b"other bytes"), "signature_mismatch")
     assert _signed_count(meeting) == 0
+    refusal = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert (refusal.action, refusal.outcome) == ("minutes.signing_session", "refused")
+    assert refusal.payload["reason"] == "signature_mismatch"
+    assert audit.verify().ok
     # The right answer still goes through: a refusal spends nothing.
     assert _finish(client, code, tokens[chair.id]).status_code == 201
 
