@@ -119,6 +119,10 @@ class Config:
     PKCS11_TOKEN: str = ""
     PKCS11_KEY: str = ""
     PKCS11_PIN_FILE: str = ""
+    # A remote signing service (Cloud Signature Consortium API v1): its base URL (before
+    # /csc/v1/) and the OAuth bearer token its operator gave the deployment, if any.
+    CSC_URL: str | None = None
+    CSC_TOKEN: str | None = None
     # Minutes a signing session (a signature made on the signer's own token) stays open.
     SIGNING_SESSION_MINUTES: float = 10.0
     # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
@@ -164,6 +168,8 @@ class Config:
         config.PKCS11_TOKEN = _env("PKCS11_TOKEN", "")
         config.PKCS11_KEY = _env("PKCS11_KEY", "")
         config.PKCS11_PIN_FILE = _env("PKCS11_PIN_FILE", "")
+        config.CSC_URL = _env("CSC_URL")
+        config.CSC_TOKEN = _env("CSC_TOKEN")
         config.SIGNING_SESSION_MINUTES = float(_env("SIGNING_SESSION_MINUTES", "10"))
         if config.ACCEL_REDIRECT and not (config.ACCEL_REDIRECT.startswith("/")
                                           and config.ACCEL_REDIRECT.endswith("/")):

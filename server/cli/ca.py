@@ -177,3 +177,34 @@ def register_token_command(username: str, pem_file: str | None) -> None:
 def _fail_text(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+@ca_group.command("register-csc")
+@click.argument("username")
+@click.argument("credential_id")
+@with_app
+def register_csc_command(username: str, credential_id: str) -> None:
+    """Register USERNAME's credential CREDENTIAL_ID at the remote signing service
+    (HEMICYCLE_CSC_URL): its certificate is fetched from the service and checked."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.models import User
+    from server.services.minutes import ca
+    from server.services.signers import remote
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    settings = remote.CSCSettings.from_config(current_app.config)
+    if user is None or settings is None:
+        _fail_text(f"no user {username!r}." if user is None
+                   else "no remote signing service configured (HEMICYCLE_CSC_URL).")
+    try:
+        cert, chain = remote.credential_certificates(settings, credential_id)
+        row = ca.register_token_certificate(user, cert, chain,
+                                            keystore=remote.PREFIX + credential_id)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Registered certificate {row.id} for {user.full_name}: {row.subject}")

@@ -208,6 +208,7 @@ def usable_certificate(user: User, certificate_id: int | None = None,
 
 def register_token_certificate(user: User, cert: x509.Certificate,
                                chain: list[x509.Certificate], *, on_server: bool = False,
+                               keystore: str | None = None,
                                actor: Actor | None = None) -> UserCertificate:
     """Register a certificate whose key stays on a token: the user's own (signed with
     ``hemicycle-sign``), or the server's (``HEMICYCLE_PKCS11_*``). Refused unless it chains to
@@ -223,14 +224,14 @@ def register_token_certificate(user: User, cert: x509.Certificate,
         user_id=user.id, subject=cert.subject.rfc4514_string(), fingerprint_sha256=fingerprint,
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
         issued_by_local_ca=False,
-        keystore_path=backends.SERVER_TOKEN if on_server else backends.OWN_TOKEN,
+        keystore_path=keystore or (backends.SERVER_TOKEN if on_server else backends.OWN_TOKEN),
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode())
     db.session.add(row)
     db.session.flush()
     audit.record("certificate.registered", "user_certificate", row.id,
                  actor=actor or Actor.system(),
                  payload={"user_id": user.id, "fingerprint": fingerprint, "subject": row.subject,
-                          "key": "server token" if on_server else "own token"})
+                          "key": keystore or ("server token" if on_server else "own token")})
     return row
 
 

@@ -26,7 +26,7 @@ from server.pdf.minutes_labels import labels
 from server.pdf.signature_fields import FIELDS, SIGNING_ORDER
 from server.services import audit, events
 from server.services.minutes import ca, trust
-from server.services.signers import backends
+from server.services.signers import backends, remote
 from server.services.minutes.verify import check_record, problems_of, verify_pdf
 from server.services.access import Permission, get_meeting, participant_of
 from server.services.actors import Actor
@@ -73,6 +73,24 @@ def sign_with(pdf: bytes, role: str, signer, **texts) -> bytes:
     pdf_signer_, params = pdf_signer(role, signer, **texts)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     return pdf_signer_.sign_pdf(writer, appearance_text_params=params).getvalue()
+
+
+@outside_event_loop
+def sign_remotely(pdf: bytes, role: str, settings, credential_id: str, pin: str,
+                  **texts) -> bytes:
+    """``sign_with`` a key a CSC remote-signing service holds (``signers.remote``)."""
+    import asyncio
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    async def run():
+        async with remote.csc_signer(settings, credential_id, pin) as signer:
+            pdf_signer_, params = pdf_signer(role, signer, **texts)
+            out = await pdf_signer_.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                                                   appearance_text_params=params)
+            return out.getvalue()
+
+    return asyncio.run(run())
 
 
 def sign_pdf(pdf: bytes, role: str, pkcs12_data: bytes, passphrase: str, **texts) -> bytes:
@@ -134,7 +152,20 @@ def _sign(meeting_id: int, actor: Actor, passphrase: str, certificate_id: int | 
     certificate = ca.usable_certificate(actor.user, certificate_id, kind=_kind(certificate_id))
     roots = trust.deployment_roots()
     pdf = current_pdf(minutes)
-    if backends.on_server_token(certificate):
+    credential = remote.credential_of(certificate)
+    if credential is not None:
+        settings = remote.CSCSettings.from_config(current_app.config)
+        if settings is None:
+            raise Conflict("This certificate's key is with a remote signing service, and none "
+                           "is configured (HEMICYCLE_CSC_URL).",
+                           code="remote_signing_unavailable")
+        problem = trust.certificate_problem(ca.certificate_of(certificate), [], roots)
+        if problem is not None:
+            raise Conflict(problem.message, code=problem.code)
+        refuse_altered(minutes, pdf, roots)
+        signed = sign_remotely(pdf, role, settings, credential, passphrase,
+                               **stamp_texts(meeting, minutes, participant, role))
+    elif backends.on_server_token(certificate):
         settings = backends.TokenSettings.from_config(current_app.config)
         if settings is None:
             raise Conflict("This certificate's key is on the server's token, and no token "
