@@ -116,6 +116,18 @@ class Config:
     # PEM files (or directories of them) whose certificates are trusted, besides the
     # deployment's own CA, as roots for signatures on the minutes (e.g. the national root CA).
     TRUST_ROOTS: tuple[str, ...] = ()
+    # A PKCS#11 token on the server (docs/MINUTES.md, "Keys on tokens"): the module (.so),
+    # the token's label, the label of the key and its certificate, a file holding the PIN.
+    PKCS11_MODULE: str | None = None
+    PKCS11_TOKEN: str = ""
+    PKCS11_KEY: str = ""
+    PKCS11_PIN_FILE: str = ""
+    # A remote signing service (Cloud Signature Consortium API v1): its base URL (before
+    # /csc/v1/) and the OAuth bearer token its operator gave the deployment, if any.
+    CSC_URL: str | None = None
+    CSC_TOKEN: str | None = None
+    # Minutes a signing session (a signature made on the signer's own token) stays open.
+    SIGNING_SESSION_MINUTES: float = 10.0
     # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
     # images are answered with X-Accel-Redirect there instead of streamed by the worker.
     ACCEL_REDIRECT: str | None = None
@@ -161,6 +173,13 @@ class Config:
         config.TRUST_ROOTS = trust_roots_from_env()
         config.ACCEL_REDIRECT = _env("ACCEL_REDIRECT")
         config.READER_FINGERPRINT = _env("READER_FINGERPRINT", "0") == "1"
+        config.PKCS11_MODULE = _env("PKCS11_MODULE")
+        config.PKCS11_TOKEN = _env("PKCS11_TOKEN", "")
+        config.PKCS11_KEY = _env("PKCS11_KEY", "")
+        config.PKCS11_PIN_FILE = _env("PKCS11_PIN_FILE", "")
+        config.CSC_URL = _env("CSC_URL")
+        config.CSC_TOKEN = _env("CSC_TOKEN")
+        config.SIGNING_SESSION_MINUTES = float(_env("SIGNING_SESSION_MINUTES", "10"))
         if config.ACCEL_REDIRECT and not (config.ACCEL_REDIRECT.startswith("/")
                                           and config.ACCEL_REDIRECT.endswith("/")):
             raise ValueError("HEMICYCLE_ACCEL_REDIRECT is a location path such as /_pages/ "

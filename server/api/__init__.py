@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     # One module per resource; each adds its views to ``bp``.
     from server.api import (  # noqa: F401
         agenda, amendments, archive, auth, consultations, devices, documents, drafts, meetings,
-        minutes, participants, polls, session, users,
+        minutes, participants, polls, session, signing_sessions, users,
     )
     # Imported by its full name: `annotations` in this package is the __future__ feature.
     import server.api.annotations  # noqa: F401

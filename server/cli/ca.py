@@ -127,3 +127,84 @@ def revoke_command(certificate_id: int, reason: str) -> None:
 
 
 COMMANDS = [ca_group]
+
+
+@ca_group.command("register-token")
+@click.argument("username")
+@click.option("--certificate", "pem_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="PEM of a certificate on USERNAME's own token (signed with "
+                                 "hemicycle-sign). Without it: the certificate on the server's "
+                                 "token (HEMICYCLE_PKCS11_*), which then signs for USERNAME.")
+@with_app
+def register_token_command(username: str, pem_file: str | None) -> None:
+    """Register a signing certificate whose key stays on a PKCS#11 token, for USERNAME."""
+    from pathlib import Path
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.models import User
+    from server.services.minutes import ca, trust
+    from server.services.signers import backends
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        click.echo(f"Error: no user {username!r}.", err=True)
+        sys.exit(1)
+    try:
+        if pem_file:
+            cert, *chain = trust.pem_certificates(Path(pem_file).read_bytes()) or [None]
+            if cert is None:
+                click.echo("Error: no PEM certificate in that file.", err=True)
+                sys.exit(1)
+            row = ca.register_token_certificate(user, cert, chain)
+        else:
+            settings = backends.TokenSettings.from_config(current_app.config)
+            if settings is None:
+                click.echo("Error: no server token configured (HEMICYCLE_PKCS11_MODULE).",
+                           err=True)
+                sys.exit(1)
+            row = ca.register_token_certificate(user, backends.token_certificate(settings), [],
+                                                on_server=True)
+    except (HemicycleError, trust.TrustError) as error:
+        _fail(error) if isinstance(error, HemicycleError) else _fail_text(str(error))
+    db.session.commit()
+    click.echo(f"Registered certificate {row.id} for {user.full_name}: {row.subject}")
+
+
+def _fail_text(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@ca_group.command("register-csc")
+@click.argument("username")
+@click.argument("credential_id")
+@with_app
+def register_csc_command(username: str, credential_id: str) -> None:
+    """Register USERNAME's credential CREDENTIAL_ID at the remote signing service
+    (HEMICYCLE_CSC_URL): its certificate is fetched from the service and checked."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.models import User
+    from server.services.minutes import ca
+    from server.services.signers import remote
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    settings = remote.CSCSettings.from_config(current_app.config)
+    if user is None or settings is None:
+        _fail_text(f"no user {username!r}." if user is None
+                   else "no remote signing service configured (HEMICYCLE_CSC_URL).")
+    try:
+        cert, chain = remote.credential_certificates(settings, credential_id)
+        row = ca.register_token_certificate(user, cert, chain,
+                                            keystore=remote.PREFIX + credential_id)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Registered certificate {row.id} for {user.full_name}: {row.subject}")

@@ -32,7 +32,7 @@ from server.models.consultations import Consultation, ConsultationAnswer, Consul
 from server.models.drafts import CommentPeriod, CommentPeriodMember, DraftComment
 from server.models.documents import Blob, Document, DocumentPage, DocumentReader, DocumentVersion
 from server.models.meetings import AgendaItem, Meeting, MeetingEvent, Participant, SpeakerRequest
-from server.models.minutes import Minutes, Signature
+from server.models.minutes import Minutes, Signature, SigningSession
 from server.models.voting import (
     Ballot, BallotKey, Poll, PollOption, SealedBallot, VoterRecord,
 )

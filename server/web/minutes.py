@@ -17,6 +17,7 @@ from server.errors import HemicycleError
 from server.extensions import db
 from server.models import MinutesStatus
 from server.services.minutes import minutes as minutes_service, signing, verify
+from server.services.signers import sessions
 from server.services.access import Permission, get_meeting, participant_of, permissions
 from server.services.minutes.minutes import MinutesEdit
 from server.web.meetings.common import form_messages, local
@@ -37,7 +38,7 @@ def _edit_from_form(minutes) -> MinutesEdit:
 
 @bp.get("")
 @login_required
-def page(meeting_id: int):
+def page(meeting_id: int, token_session: dict | None = None):
     actor = current_actor()
     meeting = get_meeting(meeting_id, actor, Permission.STAFF_VIEW)
     minutes = minutes_service.minutes_of(meeting)
@@ -55,7 +56,29 @@ def page(meeting_id: int):
         can_sign=bool(me and next_signer and me.role.value == next_signer),
         next_signer=next_signer, verification_problems=problems,
         signature_checks=check.signatures if check is not None else [],
-        document_timestamps=check.timestamps if check is not None else [])
+        document_timestamps=check.timestamps if check is not None else [],
+        token_session=token_session)
+
+
+@bp.post("/signing-session")
+@login_required
+def open_token_session(meeting_id: int):
+    """Sign on your own token: the one-time link and the command line for hemicycle-sign,
+    shown once on the page (never stored)."""
+    actor = current_actor()
+    try:
+        row, code = sessions.open_session(meeting_id, actor)
+    except HemicycleError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("minutes.page", meeting_id=meeting_id))
+    db.session.commit()
+    link = url_for("api.get_signing_session", code=code, _external=True)
+    return page(meeting_id, token_session={
+        "code": code, "link": link, "expires_at": row.expires_at,
+        "command": f"hemicycle-sign --module /path/to/pkcs11.so {link}"})
 
 
 @bp.post("")

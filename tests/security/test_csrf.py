@@ -22,6 +22,10 @@ EXEMPT = {
     "api.login": "starts a session; a JSON body cannot be sent cross-site without CORS",
     "api.pair": "public; answers a device token to the tablet, never a cookie",
     "api.check_in": "accepts only a device bearer token, never the cookie",
+    "api.present_session_certificate": "the one-time code in the path is the capability "
+                                       "(the signer's agent has no session); no cookie counts",
+    "api.finish_signing_session": "the one-time code in the path is the capability; "
+                                  "no cookie counts",
 }
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 

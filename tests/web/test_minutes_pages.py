@@ -103,3 +103,27 @@ def test_the_page_shows_what_verification_finds(client, auth, app):
     assert "The signed file does not pass verification" in page
     assert "the form has the fields sig_chair, sig_secretary, sig_note" in page
     assert "Verified:" not in page
+
+
+def test_the_page_gives_the_signer_a_one_time_link_for_their_token(client, auth, held):
+    from server.models import SigningSession
+    from server.services.actors import Actor
+
+    meeting, chair, secretary = held
+    minutes_service.draft_minutes(meeting.id, Actor.system())
+    minutes_service.finalise_minutes(meeting.id, Actor.system())
+    db.session.commit()
+    url = f"/meetings/{meeting.id}/minutes"
+    auth.login(secretary)  # not yet the secretary's turn: no session
+    client.post(url + "/signing-session")
+    assert db.session.query(SigningSession).count() == 0
+    auth.logout()
+    auth.login(chair)
+    page = client.post(url + "/signing-session?lang=en").get_data(as_text=True)
+    row = db.session.query(SigningSession).one()
+    assert row.user_id == chair.id and row.role.value == "chair"
+    assert "hemicycle-sign --module" in page and "/api/v1/signing-sessions/" in page
+    code = page.split("/api/v1/signing-sessions/")[1].split("<")[0].strip()
+    assert client.get(f"/api/v1/signing-sessions/{code}").get_json()["signer"] == chair.full_name
+    # Shown once: the page again does not show it.
+    assert code not in client.get(url).get_data(as_text=True)

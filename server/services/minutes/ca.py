@@ -27,6 +27,7 @@ from server.extensions import db
 from server.models import User, UserCertificate, utcnow
 from server.services import audit
 from server.services.minutes import trust
+from server.services.signers import backends
 from server.services.actors import Actor
 
 MIN_PASSPHRASE = 6
@@ -184,12 +185,18 @@ def import_pkcs12(user: User, data: bytes, passphrase: str, *,
                   actor=actor or Actor.of_user(user))
 
 
-def usable_certificate(user: User, certificate_id: int | None = None) -> UserCertificate:
-    """The certificate the user signs with: the one named, else their newest valid one."""
+def usable_certificate(user: User, certificate_id: int | None = None,
+                       kind: str | None = None) -> UserCertificate:
+    """The certificate the user signs with: the one named, else their newest valid one
+    (of ``kind``: "server" for a key the server can use, "own_token" for the user's token)."""
     now = utcnow()
     query = select(UserCertificate).where(UserCertificate.user_id == user.id,
                                           UserCertificate.revoked_at.is_(None),
                                           UserCertificate.not_after > now)
+    if kind == "own_token":
+        query = query.where(UserCertificate.keystore_path == backends.OWN_TOKEN)
+    elif kind == "server":
+        query = query.where(UserCertificate.keystore_path != backends.OWN_TOKEN)
     if certificate_id is not None:
         query = query.where(UserCertificate.id == certificate_id)
     row = db.session.scalars(query.order_by(UserCertificate.created_at.desc(),
@@ -197,6 +204,39 @@ def usable_certificate(user: User, certificate_id: int | None = None) -> UserCer
     if row is None:
         raise NotFound("No valid signing certificate for this user.", code="no_certificate")
     return row
+
+
+def register_token_certificate(user: User, cert: x509.Certificate,
+                               chain: list[x509.Certificate], *, on_server: bool = False,
+                               keystore: str | None = None,
+                               actor: Actor | None = None) -> UserCertificate:
+    """Register a certificate whose key stays on a token: the user's own (signed with
+    ``hemicycle-sign``), or the server's (``HEMICYCLE_PKCS11_*``). Refused unless it chains to
+    the deployment's roots and is meant for signing."""
+    problem = trust.certificate_problem(cert, chain, trust.deployment_roots())
+    if problem is not None:
+        raise InvalidInput(problem.message, code=problem.code)
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex()
+    if db.session.scalar(select(UserCertificate.id)
+                         .where(UserCertificate.fingerprint_sha256 == fingerprint)):
+        raise Conflict("This certificate is already registered.", code="duplicate_certificate")
+    row = UserCertificate(
+        user_id=user.id, subject=cert.subject.rfc4514_string(), fingerprint_sha256=fingerprint,
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+        issued_by_local_ca=False,
+        keystore_path=keystore or (backends.SERVER_TOKEN if on_server else backends.OWN_TOKEN),
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode())
+    db.session.add(row)
+    db.session.flush()
+    audit.record("certificate.registered", "user_certificate", row.id,
+                 actor=actor or Actor.system(),
+                 payload={"user_id": user.id, "fingerprint": fingerprint, "subject": row.subject,
+                          "key": keystore or ("server token" if on_server else "own token")})
+    return row
+
+
+def certificate_of(row: UserCertificate) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(row.certificate_pem.encode())
 
 
 def signing_problem(pkcs12_data: bytes, passphrase: str,
@@ -218,6 +258,9 @@ def revoke_certificate(row: UserCertificate, actor: Actor, reason: str = "") -> 
 
 
 def load_pkcs12(row: UserCertificate, passphrase: str) -> bytes:
+    if row.keystore_path == backends.OWN_TOKEN:
+        raise Conflict("The key of this certificate is on your own token: sign with "
+                       "hemicycle-sign (a signing session).", code="key_on_token")
     path = keystore_dir() / Path(row.keystore_path).name
     if not path.is_file():
         raise Conflict("The key store file of this certificate is missing.",
