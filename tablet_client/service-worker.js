@@ -18,6 +18,7 @@ const SHELL = [
   "/tablet/js/pages.js",
   "/tablet/js/store.js",
   "/tablet/js/ui.js",
+  "/tablet/js/views/amend.js",
   "/tablet/js/views/documents.js",
   "/tablet/js/views/find.js",
   "/tablet/js/views/floor.js",
