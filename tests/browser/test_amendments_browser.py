@@ -82,7 +82,8 @@ def test_table_admit_vote_and_adopt_an_amendment_then_the_whole(browser, live_se
         # The projector shows the amendment under vote: its line number and its difference.
         projector.wait_for_selector("#p-draft .dt-diff ins")
         assert projector.locator("#p-draft .dt-lines li[data-line='2']").count() == 1
-        assert "1.200" in projector.inner_text("#p-draft del")
+        assert projector.inner_text("#p-draft del").strip() == "200"  # word by word: 1.200 → 1.000
+        assert projector.inner_text("#p-draft ins").strip() == "000"
 
         cast(base, token_of(tablet), poll_id)
         staff.post(f"/polls/{poll_id}/close")
