@@ -64,6 +64,7 @@ def test_table_admit_vote_and_adopt_an_amendment_then_the_whole(browser, live_se
         tablet.click(".dt-lines.pickable .line[data-line='2']")
         tablet.fill("textarea[name=new_text]", NEW_LINE)
         tablet.fill("textarea[name=reasons]", "Phù hợp khả năng cân đối ngân sách.")
+        screenshot(tablet, "tablet-amend")
         tablet.click(".amend-form button[type=submit]")
         tablet.wait_for_selector("#amend-status:has-text('Amendment 1 tabled')")
         assert tablet.locator(".dt-amendment ins").first.inner_text().strip() == "000"
@@ -91,6 +92,7 @@ def test_table_admit_vote_and_adopt_an_amendment_then_the_whole(browser, live_se
         projector.wait_for_selector("#p-draft[data-outcome=adopted] .dt-adopted ins")
         screenshot(projector, "projector-amendment-adopted")
         page.wait_for_selector(".dt-amendment.adopted")
+        page.locator(".draft-text .dt-adopted").scroll_into_view_if_needed()
         screenshot(page, "control-amendments")
 
         # The whole text, as amended, is put to the vote and adopted.
