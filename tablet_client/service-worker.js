@@ -1,7 +1,7 @@
 // The tablet's service worker: keeps the app itself (HTML, scripts, styles, socket.io client)
 // so it starts without the server. Page images are cached by the app (js/pages.js) in
 // Cache Storage; API calls and the socket always go to the network.
-const VERSION = "hemicycle-tablet-v2";
+const VERSION = "hemicycle-tablet-v3";
 const SHELL = [
   "/tablet/",
   "/tablet/css/tablet.css",
@@ -18,6 +18,7 @@ const SHELL = [
   "/tablet/js/pages.js",
   "/tablet/js/store.js",
   "/tablet/js/ui.js",
+  "/tablet/js/views/amend.js",
   "/tablet/js/views/documents.js",
   "/tablet/js/views/find.js",
   "/tablet/js/views/floor.js",

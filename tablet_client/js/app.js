@@ -9,13 +9,14 @@ import { saveForOffline, wipeAll, wipeConfidential } from "./pages.js";
 import * as store from "./store.js";
 import { toast } from "./ui.js";
 import * as documentsView from "./views/documents.js";
+import * as amendView from "./views/amend.js";
 import * as floorView from "./views/floor.js";
 import * as homeView from "./views/home.js";
 import * as pairView from "./views/pair.js";
 import * as readerView from "./views/reader.js";
 import * as voteView from "./views/vote.js";
 
-const VIEWS = { home: homeView, docs: documentsView, doc: readerView, vote: voteView, floor: floorView };
+const VIEWS = { home: homeView, docs: documentsView, doc: readerView, vote: voteView, floor: floorView, amend: amendView };
 const $ = (selector) => document.querySelector(selector);
 
 const app = {

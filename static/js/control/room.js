@@ -4,6 +4,7 @@
 // show the same state.
 
 import { mountAgenda, toggleTimer } from "./agenda.js";
+import { mountAmendments } from "./amendments.js";
 import { boot } from "./boot.js";
 import { act, api, everySecond, t, typingIn } from "./common.js";
 import { mountDocuments } from "./documents.js";
@@ -18,6 +19,7 @@ const floor = mountFloor(ctx);
 const docs = mountDocuments(ctx);
 mountPolls(ctx);
 mountPeople(ctx);
+mountAmendments(ctx);
 everySecond(() => { agenda.tick(); floor.tick(); });
 
 // Message to all tablets -------------------------------------------------------------

@@ -10,6 +10,7 @@
 import { createLive } from "/static/js/lib/live.js";
 import { outcomeLine, progressBar, resultBars } from "../control/chart.js";
 import { clock, el, everySecond, replace, showConnection, speechElapsed, speechLeft, t } from "../control/common.js";
+import { adoptedText, diffRuns, lineRange, numberedLines } from "../control/drafttext.js";
 import { createStore } from "../control/store.js";
 
 const root = document.getElementById("projector");
@@ -37,6 +38,44 @@ let countdownNode = null;
 let countTimer = null;
 
 showConnection(live, document.getElementById("connection"));
+
+// Draft texts (docs/DRAFTS.md): an amendment under vote is shown with its lines and its
+// difference; once adopted, the text as amended. Live by draft_text.changed; outcomes
+// follow a poll's published result, so poll.published makes it ask again.
+const drafts = new Map();
+async function loadDrafts() {
+  try {
+    const response = await fetch(`/api/v1/meetings/${meetingId}/draft-texts`,
+      { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" }, cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    drafts.clear();
+    for (const d of await response.json()) drafts.set(d.id, d);
+    renderStage();
+  } catch (err) { console.warn("draft texts", err.message); }
+}
+live.on("draft_text.changed", (draft) => { drafts.set(draft.id, draft); renderStage(); });
+live.on("poll.published", () => loadDrafts());
+
+/** What the poll decides on a draft text, drawn: the amendment, or the whole as amended. */
+function draftPart(poll) {
+  for (const draft of drafts.values()) {
+    const amendment = draft.amendments.find((a) => a.poll_id === poll.id);
+    if (amendment) {
+      const adopted = amendment.outcome === "adopted";
+      const block = (draft.adopted?.blocks || []).find((b) => b.kind === "amended" && b.amendment === amendment.id);
+      return el("div", { class: "p-draft", id: "p-draft", dataset: { amendmentId: amendment.id, outcome: amendment.outcome || "" } },
+        el("div", { class: "p-label" }, `${draft.title} · ${t("dt.amendment", { n: amendment.number })} · ${lineRange(amendment)}`),
+        adopted && block
+          ? [el("div", { class: "p-label" }, t("dt.adopted_text")), adoptedText({ blocks: [block] })]
+          : [numberedLines(draft.lines, amendment.line_from, amendment.line_to, "dt-lines p-old"), diffRuns(amendment.diff)]);
+    }
+    if (draft.final_poll_id === poll.id) {
+      return el("div", { class: "p-draft", id: "p-draft", dataset: { draftId: draft.id, outcome: draft.outcome } },
+        el("div", { class: "p-label" }, `${draft.title} · ${t("dt.adopted_text")}`), adoptedText(draft.adopted, true));
+    }
+  }
+  return null;
+}
 
 // Stage ----------------------------------------------------------------------------
 async function showPage(presented) {
@@ -80,6 +119,7 @@ function showPoll(poll) {
   } else {
     parts.push(el("p", { class: "p-note" }, t("vote_closed")));
   }
+  parts.push(draftPart(poll));
   replace(stage, el("div", { class: "p-poll", id: "p-poll", dataset: { pollId: poll.id, status: poll.status } }, parts));
 }
 
@@ -185,7 +225,7 @@ function featuredOpen() {
 
 store.subscribe((what) => {
   // An open vote keeps the stage; a result stays until a page is shown or the item changes.
-  if (what === "snapshot") mode = featuredOpen() ? "poll" : "page";
+  if (what === "snapshot") { mode = featuredOpen() ? "poll" : "page"; loadDrafts(); }
   else if (what === "polls") mode = state.featuredPollId && state.polls.has(state.featuredPollId) ? "poll" : "page";
   else if ((what === "presented" || what === "item") && !featuredOpen()) mode = "page";
   if (["snapshot", "item", "session", "meeting", "announcement"].includes(what)) renderHeader();
