@@ -1,5 +1,6 @@
 """Written consultations between sessions (xin ý kiến). Lower modules first.
 
+- ``notices``: live notices (opened, changed, answered, closed), broadcast after commit.
 - ``asking``: putting a question to members (create), finding one, who may see it.
 - ``answering``: a member's answer, refused after the deadline, when changing is not
   allowed, or from a non-member, with nothing changed.

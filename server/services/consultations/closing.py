@@ -13,6 +13,7 @@ from server.models import Consultation
 from server.models.base import utcnow
 from server.services import audit
 from server.services.actors import Actor
+from server.services.consultations import notices
 from server.services.consultations.asking import get, is_office
 from server.services.voting import tally
 
@@ -41,6 +42,7 @@ def _close(consultation: Consultation, actor: Actor, reason: str) -> Consultatio
     audit.record("consultation.closed", "consultation", consultation.id, actor=actor,
                  payload={"reason": reason, "passed": consultation.result["passed"],
                           "answers": consultation.result["ballots"]})
+    notices.queue("consultation.closed", consultation)
     return consultation
 
 
@@ -98,4 +100,5 @@ def extend(actor: Actor, consultation_id: int, closes_at: datetime) -> Consultat
     db.session.flush()
     audit.record("consultation.extended", "consultation", consultation.id, actor=actor,
                  payload={"from": before.isoformat(), "to": closes_at.isoformat()})
+    notices.queue("consultation.changed", consultation)
     return consultation
