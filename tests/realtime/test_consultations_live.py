@@ -1,5 +1,6 @@
 """Written consultations over real sockets: the office follows the answers as they come,
-each member hears only its own answer, and everyone hears the extension and the result."""
+each member hears only its own answer, a reminder reaches those who have not answered,
+and everyone hears the extension and the result."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -77,6 +78,11 @@ def test_office_sees_progress_members_see_only_their_own(env):
         assert bao.consultations("consultation.answered") == []
         assert all("Chưa rõ" not in str(m) for m in bao.received)
 
+        reminded = office_http.post(f"{env.url}/api/v1/consultations/{cid}/remind")
+        assert reminded.status_code == 200 and reminded.json() == {"reminded": [world.bao.id]}
+        bao.wait_for_consultation("consultation.reminder", id=cid, my_answer=None)
+        office.wait_for_consultation("consultation.reminder", id=cid)
+
         done = login(env.url, world.bao).put(f"{env.url}/api/v1/consultations/{cid}/answer",
                                              json={"choice": "yes"})
         assert done.status_code == 200, done.text
@@ -88,6 +94,7 @@ def test_office_sees_progress_members_see_only_their_own(env):
         assert bao.wait_for_consultation("consultation.closed", id=cid)[0]["payload"][
             "my_answer"]["choice"] == "yes"
         assert outsider.consultations() == []
+        assert alice.consultations("consultation.reminder") == []
     finally:
         for client in (office, alice, bao, outsider):
             client.close()

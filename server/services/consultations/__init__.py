@@ -6,6 +6,7 @@
   allowed, or from a non-member, with nothing changed.
 - ``closing``: closing (on time, early, or when everyone answered) and the tally by the
   same rules engine as polls (``server.services.voting.tally``).
+- ``reminding``: a reminder to the members who have not answered (live, audited; no email).
 
 Callers import the modules: ``from server.services.consultations import answering``.
 """

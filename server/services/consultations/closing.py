@@ -46,7 +46,7 @@ def _close(consultation: Consultation, actor: Actor, reason: str) -> Consultatio
     return consultation
 
 
-def _audited(action: str):
+def audited_refusal(action: str):
     """Audit a refused office action (a refusal rolls the action back first)."""
     def decorate(function):
         @functools.wraps(function)
@@ -61,7 +61,7 @@ def _audited(action: str):
     return decorate
 
 
-@_audited("consultation.close")
+@audited_refusal("consultation.close")
 def close_early(actor: Actor, consultation_id: int) -> Consultation:
     """Close before the deadline; the office may, and only once every member has answered."""
     consultation = get(actor, consultation_id, lock=True)
@@ -84,7 +84,7 @@ def close_due(now: datetime | None = None) -> list[Consultation]:
     return [_close(c, Actor.system(), "deadline") for c in due]
 
 
-@_audited("consultation.extend")
+@audited_refusal("consultation.extend")
 def extend(actor: Actor, consultation_id: int, closes_at: datetime) -> Consultation:
     """Move the deadline later while open (audited with the old and the new deadline)."""
     consultation = get(actor, consultation_id, lock=True)
