@@ -1,8 +1,7 @@
 """Written consultations on screen: the list, a member's answer, the office's follow-up.
 
 Plain forms posting back here, handled by the same services and pydantic models as the
-REST API (server/api/consultations.py). Sending a new consultation is not on screen yet:
-the office uses ``POST /api/v1/consultations``.
+REST API (server/api/consultations.py).
 """
 from __future__ import annotations
 
@@ -14,7 +13,11 @@ from server.auth import current_actor
 from server.errors import Conflict, InvalidInput
 from server.extensions import db
 from server.models import User
-from server.schemas.consultations import AnswerIn, ExtendIn
+from sqlalchemy import select
+
+from server.errors import Forbidden
+from server.models import MajorityBase, MajorityRule
+from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
 from server.services.consultations import answering, asking, closing, reminding
 from server.web.meetings.common import DATETIME_LOCAL, FormError, form_errors, local, parse_form
 
@@ -38,6 +41,59 @@ def index():
     actor = current_actor()
     return render_template("consultations/index.html", consultations=asking.visible(actor),
                            office=asking.is_office(actor), me=asking.user_id_of(actor))
+
+
+def _form(errors: dict | None = None, values: dict | None = None, status: int = 200):
+    if not asking.is_office(current_actor()):
+        raise Forbidden("Only the office puts a question to members in writing.")
+    accounts = db.session.scalars(select(User).where(User.active.is_(True))
+                                  .order_by(User.full_name)).all()
+    return render_template("consultations/new.html", accounts=accounts, errors=errors or {},
+                           values=values or {"majority": "absolute", "base": "members",
+                                             "allow_change": "1"},
+                           rules=list(MajorityRule), bases=list(MajorityBase)), status
+
+
+@bp.get("/new")
+@login_required
+def new():
+    return _form()
+
+
+@bp.post("/new")
+@login_required
+def create():
+    actor = current_actor()
+    if not asking.is_office(actor):
+        return _form()  # refuses (403) before reading the form
+    form = request.form
+    values = {k: form.get(k, "") for k in ("title", "body", "question", "closes_at",
+                                            "majority", "base")}
+    values["allow_change"] = "1" if form.get("allow_change") else ""
+    chosen = form.getlist("members")
+    values["members"] = chosen
+    try:
+        members = [{"user_id": uid, "weight": form.get(f"weight_{uid}", "").strip() or "1"}
+                   for uid in chosen]
+        given = {k: values[k] for k in ("title", "body", "question", "closes_at", "majority",
+                                         "base") if values[k].strip() or k != "body"}
+        body = parse_form(ConsultationIn, {**given, "members": members or "",
+                                           "allow_change": bool(values["allow_change"])},
+                          datetimes=("closes_at",))
+        consultation = asking.create(actor, asking.ConsultationFields(
+            title=body.title, body=body.body, question=body.question, closes_at=body.closes_at,
+            members={m.user_id: m.weight for m in body.members}, majority=body.majority,
+            base=body.base, abstentions_count=body.abstentions_count,
+            allow_change=body.allow_change))
+        db.session.commit()
+    except (FormError, InvalidInput) as exc:
+        db.session.rollback()
+        errors = form_errors(exc)
+        errors.setdefault("form", _("The consultation could not be sent."))
+        return _form(errors, {**values, "weights": {k[7:]: v for k, v in form.items()
+                                                    if k.startswith("weight_")}}, 422)
+    flash(_("The consultation is sent to the members."), "success")
+    return redirect(url_for("consultations.page", consultation_id=consultation.id))
 
 
 @bp.get("/<int:consultation_id>")

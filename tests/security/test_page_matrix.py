@@ -71,6 +71,10 @@ PAGE_RULES: dict[str, tuple] = {
     "POST minutes.act": (P.PREPARE, {"action": "draft"}),
     "GET consultations.index": ("user", None),
     "GET consultations.page": ("consultation_seer", None),
+    "GET consultations.new": ("archivist", None),
+    "POST consultations.create": ("archivist", {
+        "title": "Xin ý kiến", "question": "Đồng ý?", "closes_at": "2099-06-01T08:00",
+        "majority": "absolute", "base": "members", "members": "1"}),
     "POST consultations.answer": ("consultation_member", {"choice": "yes"}),
     "POST consultations.extend": ("archivist", {"closes_at": "2099-06-01T08:00"}),
     "POST consultations.close": ("archivist", None),
