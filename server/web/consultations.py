@@ -89,6 +89,8 @@ def create():
     except (FormError, InvalidInput) as exc:
         db.session.rollback()
         errors = form_errors(exc)
+        for name in [n for n in errors if n.startswith("members.")]:  # a member's weight
+            errors.setdefault("members", errors.pop(name))
         errors.setdefault("form", _("The consultation could not be sent."))
         return _form(errors, {**values, "weights": {k[7:]: v for k, v in form.items()
                                                     if k.startswith("weight_")}}, 422)
