@@ -9,7 +9,7 @@ from server.auth import current_actor
 from server.errors import NotAuthenticated
 from server.extensions import db
 from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
-from server.services.consultations import answering, asking, closing
+from server.services.consultations import answering, asking, closing, reminding
 
 OFFICE = "the office: secretary and admin accounts"
 SEERS = "the office, and the members asked (logged in, or their paired tablet)"
@@ -94,3 +94,14 @@ def extend_consultation(consultation_id: int, body: ExtendIn):
 def close_consultation(consultation_id: int):
     actor = _actor()
     return _answer(closing.close_early(actor, consultation_id), actor)
+
+
+@bp.post("/consultations/<int:consultation_id>/remind")
+@endpoint("Remind the members who have not answered (a consultation.reminder to their "
+          "tablets and browsers; audited; no email)", tag="consultations",
+          errors=(403, 404, 409), auth=OFFICE)
+def remind_consultation(consultation_id: int):
+    actor = _actor()
+    reminded = reminding.remind(actor, consultation_id)
+    db.session.commit()
+    return jsonify({"reminded": reminded})

@@ -20,6 +20,7 @@ from server.models import MeetingEvent
 from server.realtime import context, ticks
 from server.realtime.sync import event_message
 from server.services import events
+from server.services.consultations import notices
 
 log = logging.getLogger(__name__)
 
@@ -87,5 +88,21 @@ def cut_off_device(device_id: int | None) -> None:
         server.disconnect(sid)
 
 
+def consultation_notices(committed: list[notices.Notice]) -> None:
+    """Emit committed consultation notices: progress to the office, each member its own view.
+
+    Not meeting revisions (a consultation has no meeting): sent as ``consultation``
+    messages, ``{"type": ..., "payload": ...}``; a client that missed one reads the REST API.
+    """
+    for notice in committed:
+        socketio.emit("consultation", {"type": notice.type, "payload": notice.office},
+                      to=context.OFFICE_ROOM)
+        for user_id, view in notice.members.items():
+            socketio.emit("consultation", {"type": notice.type, "payload": view},
+                          to=context.account_room(user_id))
+        metrics.EVENTS_PUBLISHED.labels(notice.type).inc()
+
+
 # Registered once per process, at import: apps come and go in tests, the listener stays.
 events.on_committed(broadcast)
+notices.on_committed(consultation_notices)

@@ -92,6 +92,10 @@ class ConnectionContext:
     device_id: int | None = None
     participant_id: int | None = None
     staff: bool = False  # holds STAFF_VIEW: receives staff-only events
+    # Written consultations (no meeting): the account whose own consultations it hears
+    # (a user, or a tablet's paired participant's account), and whether it is the office.
+    account_id: int | None = None
+    office: bool = False
     closing: Exception | None = None  # why it is being disconnected (revoked, flooding)
     sender: Sender = field(default_factory=lambda: Sender("device"))  # set by register()
 
@@ -120,6 +124,10 @@ class ConnectionContext:
             rooms.append(device_room(self.device_id))
         if self.login_id is not None:
             rooms.append(login_room(self.login_id))
+        if self.account_id is not None:
+            rooms.append(account_room(self.account_id))
+        if self.office:
+            rooms.append(OFFICE_ROOM)
         return rooms
 
 
@@ -141,6 +149,15 @@ def device_room(device_id: int) -> str:
 
 def login_room(login_id: int) -> str:
     return f"login:{login_id}"
+
+
+def account_room(user_id: int) -> str:
+    """An account's own written consultations, on every connection it holds."""
+    return f"account:{user_id}"
+
+
+OFFICE_ROOM = "consultations:office"  # secretaries and admins: answer progress
+NO_MEETING = 0  # a connection that follows written consultations only, no meeting
 
 
 _contexts: dict[str, ConnectionContext] = {}

@@ -33,6 +33,7 @@ from server.realtime.commands import COMMANDS
 from server.realtime.context import ConnectionContext
 from server.services import access, audit, events
 from server.services.accounts import logins
+from server.services.consultations import asking as consultations
 from server.services.devices import devices
 from server.services.session import attendance
 from server.services.access import Permission
@@ -96,6 +97,8 @@ def _authenticate(auth: dict) -> ConnectionContext:
     if not current_user.is_authenticated:
         raise NotAuthenticated("Log in first, or connect with a device token.")
     meeting_id = auth.get("meeting_id")
+    if meeting_id is None and auth.get("consultations") is True:
+        return _consultations_context(current_user._get_current_object())
     if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) \
             or not 1 <= meeting_id <= MAX_ID:
         raise InvalidInput("Say which meeting to follow: auth={\"meeting_id\": <id>}.",
@@ -120,7 +123,22 @@ def _context(actor: Actor, meeting: Meeting, *, user: User | None = None,
         device_id=device.id if device else None,
         participant_id=participant.id if participant else None,
         staff=Permission.STAFF_VIEW in granted,
+        account_id=user.id if user else (participant.user_id if participant else None),
+        office=consultations.is_office(actor),
     )
+
+
+def _consultations_context(user: User) -> ConnectionContext:
+    """A logged-in account following its written consultations only (no meeting: every
+    meeting command on it is refused with ``wrong_meeting``)."""
+    login_id = current_login_id()
+    if login_id is None:
+        raise NotAuthenticated("Your session has ended; log in again.")
+    actor = Actor.of_user(user)
+    return ConnectionContext(
+        sid=request.sid, kind="user", meeting_id=contexts.NO_MEETING, user_id=user.id,
+        session_epoch=user.session_epoch, login_id=login_id, account_id=user.id,
+        office=consultations.is_office(actor))
 
 
 def on_disconnect(*_reason):

@@ -6,10 +6,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from server.web import (
-        accounts, archive, comments, control, documents, drafts, home, meetings, minutes, system,
-        tablet, vendor,
+        accounts, archive, comments, consultations, control, documents, drafts, home, meetings,
+        minutes, system, tablet, vendor,
     )
 
-    for module in (accounts, archive, comments, control, documents, drafts, home, meetings,
-                   minutes, system, tablet, vendor):
+    for module in (accounts, archive, comments, consultations, control, documents, drafts, home,
+                   meetings, minutes, system, tablet, vendor):
         app.register_blueprint(module.bp)

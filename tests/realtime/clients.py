@@ -46,7 +46,8 @@ class LiveClient:
         self.connect_error = None
         self.disconnected = threading.Event()
         self._lock = threading.Lock()
-        for name in ("event", "revision", "revoked", "presence", "heartbeat", "session.ended"):
+        for name in ("event", "revision", "revoked", "presence", "heartbeat", "session.ended",
+                     "consultation"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("connect_error", self._on_connect_error)
         self.sio.on("disconnect", lambda *args: self.disconnected.set())
@@ -77,6 +78,19 @@ class LiveClient:
     def events(self, type: str | None = None) -> list[dict]:
         with self._lock:
             return [d for n, d in self.received if n == "event" and (type is None or d["type"] == type)]
+
+    def consultations(self, type: str | None = None) -> list[dict]:
+        """The ``consultation`` messages received (written consultations: no meeting)."""
+        with self._lock:
+            return [d for n, d in self.received
+                    if n == "consultation" and (type is None or d["type"] == type)]
+
+    def wait_for_consultation(self, type: str, count: int = 1, **match) -> list[dict]:
+        def found():
+            hits = [m for m in self.consultations(type)
+                    if all(m["payload"].get(k) == v for k, v in match.items())]
+            return hits if len(hits) >= count else None
+        return self.wait_for(found, what=f"consultation {type} {match}")
 
     def presence(self) -> list[dict]:
         with self._lock:

@@ -43,3 +43,15 @@ def test_every_socket_command_is_documented(app):
     text = PROTOCOL.read_text(encoding="utf-8")
     missing = sorted(name for name in COMMANDS if not documented(name, text))
     assert missing == [], f"socket commands missing from docs/PROTOCOL.md: {missing}"
+
+
+QUEUE = re.compile(r"\bnotices\.queue\(\s*\"([a-z][a-z_.]*)\"")
+
+
+def test_every_consultation_notice_is_documented():
+    found = set()
+    for path in (ROOT / "server").rglob("*.py"):
+        found.update(QUEUE.findall(path.read_text(encoding="utf-8")))
+    assert {"consultation.opened", "consultation.answered", "consultation.closed"} <= found
+    text = PROTOCOL.read_text(encoding="utf-8")
+    assert sorted(t for t in found if not documented(t, text)) == []

@@ -9,6 +9,7 @@ from server.models import ConsultationAnswer
 from server.models.base import utcnow
 from server.services import audit
 from server.services.actors import Actor
+from server.services.consultations import notices
 from server.services.consultations.asking import CHOICES, get, is_open, member_of, user_id_of
 
 
@@ -58,4 +59,5 @@ def _answer(actor: Actor, consultation_id: int, choice: str, comment: str) -> Co
     db.session.flush()
     audit.record("consultation.answered", "consultation", consultation.id, actor=actor,
                  payload={"changed": existing is not None})
+    notices.queue("consultation.answered", consultation, members=[member.user_id])
     return stored

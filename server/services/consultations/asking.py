@@ -13,6 +13,7 @@ from server.models import Consultation, ConsultationMember, MajorityBase, Majori
 from server.models.base import utcnow
 from server.services import audit
 from server.services.actors import Actor
+from server.services.consultations import notices
 
 CHOICES = ("yes", "no", "abstain")
 OFFICE = (Role.ADMIN, Role.SECRETARY)
@@ -76,6 +77,7 @@ def create(actor: Actor, fields: ConsultationFields) -> Consultation:
     audit.record("consultation.created", "consultation", consultation.id, actor=actor,
                  payload={"members": len(fields.members), "closes_at": fields.closes_at.isoformat(),
                           "majority": fields.majority.value, "base": fields.base.value})
+    notices.queue("consultation.opened", consultation)
     return consultation
 
 

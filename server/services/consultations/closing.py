@@ -13,6 +13,7 @@ from server.models import Consultation
 from server.models.base import utcnow
 from server.services import audit
 from server.services.actors import Actor
+from server.services.consultations import notices
 from server.services.consultations.asking import get, is_office
 from server.services.voting import tally
 
@@ -41,10 +42,11 @@ def _close(consultation: Consultation, actor: Actor, reason: str) -> Consultatio
     audit.record("consultation.closed", "consultation", consultation.id, actor=actor,
                  payload={"reason": reason, "passed": consultation.result["passed"],
                           "answers": consultation.result["ballots"]})
+    notices.queue("consultation.closed", consultation)
     return consultation
 
 
-def _audited(action: str):
+def audited_refusal(action: str):
     """Audit a refused office action (a refusal rolls the action back first)."""
     def decorate(function):
         @functools.wraps(function)
@@ -59,7 +61,7 @@ def _audited(action: str):
     return decorate
 
 
-@_audited("consultation.close")
+@audited_refusal("consultation.close")
 def close_early(actor: Actor, consultation_id: int) -> Consultation:
     """Close before the deadline; the office may, and only once every member has answered."""
     consultation = get(actor, consultation_id, lock=True)
@@ -82,7 +84,7 @@ def close_due(now: datetime | None = None) -> list[Consultation]:
     return [_close(c, Actor.system(), "deadline") for c in due]
 
 
-@_audited("consultation.extend")
+@audited_refusal("consultation.extend")
 def extend(actor: Actor, consultation_id: int, closes_at: datetime) -> Consultation:
     """Move the deadline later while open (audited with the old and the new deadline)."""
     consultation = get(actor, consultation_id, lock=True)
@@ -98,4 +100,5 @@ def extend(actor: Actor, consultation_id: int, closes_at: datetime) -> Consultat
     db.session.flush()
     audit.record("consultation.extended", "consultation", consultation.id, actor=actor,
                  payload={"from": before.isoformat(), "to": closes_at.isoformat()})
+    notices.queue("consultation.changed", consultation)
     return consultation

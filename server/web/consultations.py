@@ -1,0 +1,165 @@
+"""Written consultations on screen: the list, a member's answer, the office's follow-up.
+
+Plain forms posting back here, handled by the same services and pydantic models as the
+REST API (server/api/consultations.py).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from server.auth import current_actor
+from server.errors import Conflict, InvalidInput
+from server.extensions import db
+from server.models import User
+from sqlalchemy import select
+
+from server.errors import Forbidden
+from server.models import MajorityBase, MajorityRule
+from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
+from server.services.consultations import answering, asking, closing, reminding
+from server.web.meetings.common import DATETIME_LOCAL, FormError, form_errors, local, parse_form
+
+bp = Blueprint("consultations", __name__, url_prefix="/consultations")
+
+
+@bp.context_processor
+def _helpers():
+    return {"local": local, "DATETIME_LOCAL": DATETIME_LOCAL, "is_open": asking.is_open}
+
+
+def _close_due() -> None:
+    if closing.close_due():
+        db.session.commit()
+
+
+@bp.get("")
+@login_required
+def index():
+    _close_due()
+    actor = current_actor()
+    return render_template("consultations/index.html", consultations=asking.visible(actor),
+                           office=asking.is_office(actor), me=asking.user_id_of(actor))
+
+
+def _form(errors: dict | None = None, values: dict | None = None, status: int = 200):
+    if not asking.is_office(current_actor()):
+        raise Forbidden("Only the office puts a question to members in writing.")
+    accounts = db.session.scalars(select(User).where(User.active.is_(True))
+                                  .order_by(User.full_name)).all()
+    return render_template("consultations/new.html", accounts=accounts, errors=errors or {},
+                           values=values or {"majority": "absolute", "base": "members",
+                                             "allow_change": "1"},
+                           rules=list(MajorityRule), bases=list(MajorityBase)), status
+
+
+@bp.get("/new")
+@login_required
+def new():
+    return _form()
+
+
+@bp.post("/new")
+@login_required
+def create():
+    actor = current_actor()
+    if not asking.is_office(actor):
+        return _form()  # refuses (403) before reading the form
+    form = request.form
+    values = {k: form.get(k, "") for k in ("title", "body", "question", "closes_at",
+                                            "majority", "base")}
+    values["allow_change"] = "1" if form.get("allow_change") else ""
+    chosen = form.getlist("members")
+    values["members"] = chosen
+    try:
+        members = [{"user_id": uid, "weight": form.get(f"weight_{uid}", "").strip() or "1"}
+                   for uid in chosen]
+        given = {k: values[k] for k in ("title", "body", "question", "closes_at", "majority",
+                                         "base") if values[k].strip() or k != "body"}
+        body = parse_form(ConsultationIn, {**given, "members": members or "",
+                                           "allow_change": bool(values["allow_change"])},
+                          datetimes=("closes_at",))
+        consultation = asking.create(actor, asking.ConsultationFields(
+            title=body.title, body=body.body, question=body.question, closes_at=body.closes_at,
+            members={m.user_id: m.weight for m in body.members}, majority=body.majority,
+            base=body.base, abstentions_count=body.abstentions_count,
+            allow_change=body.allow_change))
+        db.session.commit()
+    except (FormError, InvalidInput) as exc:
+        db.session.rollback()
+        errors = form_errors(exc)
+        for name in [n for n in errors if n.startswith("members.")]:  # a member's weight
+            errors.setdefault("members", errors.pop(name))
+        errors.setdefault("form", _("The consultation could not be sent."))
+        return _form(errors, {**values, "weights": {k[7:]: v for k, v in form.items()
+                                                    if k.startswith("weight_")}}, 422)
+    flash(_("The consultation is sent to the members."), "success")
+    return redirect(url_for("consultations.page", consultation_id=consultation.id))
+
+
+@bp.get("/<int:consultation_id>")
+@login_required
+def page(consultation_id: int, errors: dict | None = None, status: int = 200):
+    _close_due()
+    actor = current_actor()
+    consultation = asking.get(actor, consultation_id)
+    me = asking.user_id_of(actor)
+    office = asking.is_office(actor)
+    names = {}
+    if office:
+        ids = [m.user_id for m in consultation.members]
+        names = {u.id: u.full_name for u in db.session.query(User).filter(User.id.in_(ids))}
+    return render_template(
+        "consultations/page.html", c=consultation, office=office,
+        member=asking.member_of(consultation, me),
+        mine=next((a for a in consultation.answers if a.user_id == me), None),
+        answered={a.user_id for a in consultation.answers}, names=names,
+        errors=errors or {}), status
+
+
+def _act(consultation_id: int, action, success: str):
+    try:
+        action()
+        db.session.commit()
+    except (FormError, InvalidInput, Conflict) as exc:
+        db.session.rollback()
+        return page(consultation_id, form_errors(exc), 422)
+    flash(success, "success")
+    return redirect(url_for("consultations.page", consultation_id=consultation_id))
+
+
+@bp.post("/<int:consultation_id>/answer")
+@login_required
+def answer(consultation_id: int):
+    def run():
+        values = {"choice": request.form.get("choice", "")}
+        if request.form.get("comment", "").strip():  # an empty comment is no comment
+            values["comment"] = request.form["comment"]
+        body = parse_form(AnswerIn, values)
+        answering.answer(current_actor(), consultation_id, body.choice, body.comment)
+    return _act(consultation_id, run, _("Your answer is recorded."))
+
+
+@bp.post("/<int:consultation_id>/extend")
+@login_required
+def extend(consultation_id: int):
+    def run():
+        body = parse_form(ExtendIn, {"closes_at": request.form.get("closes_at", "")},
+                          datetimes=("closes_at",))
+        closing.extend(current_actor(), consultation_id, body.closes_at)
+    return _act(consultation_id, run, _("The deadline is extended."))
+
+
+@bp.post("/<int:consultation_id>/close")
+@login_required
+def close(consultation_id: int):
+    return _act(consultation_id, lambda: closing.close_early(current_actor(), consultation_id),
+                _("The consultation is closed and tallied."))
+
+
+@bp.post("/<int:consultation_id>/remind")
+@login_required
+def remind(consultation_id: int):
+    return _act(consultation_id, lambda: reminding.remind(current_actor(), consultation_id),
+                _("The members who have not answered are reminded."))
