@@ -69,6 +69,7 @@ PAGE_RULES: dict[str, tuple] = {
     "GET minutes.page": (P.STAFF_VIEW, None),
     "GET minutes.pdf": (P.STAFF_VIEW, None),
     "POST minutes.act": (P.PREPARE, {"action": "draft"}),
+    "POST minutes.open_token_session": ("signer", {}),  # the chair signs first
     "GET consultations.index": ("user", None),
     "GET consultations.page": ("consultation_seer", None),
     "GET consultations.new": ("archivist", None),
