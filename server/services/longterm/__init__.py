@@ -7,6 +7,8 @@
 - ``retimestamp``: a new document timestamp over an archived file (and its package).
 - ``demo_tsa``: the demo CA's timestamp certificate.
 """
-from server.services.longterm.options import SignatureOptions, service_errors, signature_options
+from server.services.longterm.options import (
+    SignatureOptions, service_errors, signature_options, signing_context, timestamper)
 
-__all__ = ["SignatureOptions", "service_errors", "signature_options"]
+__all__ = ["SignatureOptions", "service_errors", "signature_options", "signing_context",
+           "timestamper"]

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from server.errors import Conflict, InvalidInput, NotFound
 from server.extensions import db
 from server.models import Meeting, SigningSession, UserCertificate, utcnow
-from server.services import audit
+from server.services import audit, longterm
 from server.services.actors import Actor
 from server.services.minutes import signing, trust
 from server.services.minutes.minutes import current_pdf, read_blob, store_blob
@@ -143,8 +143,10 @@ def present_certificate(row: SigningSession, chain_pem: str) -> dict:
     if problem is not None:
         raise Conflict(problem.message, code=problem.code)
     signing.refuse_altered(minutes, pdf, roots)
-    prepared, start, end, attributes = _prepare(
-        pdf, role, cert, intermediates, signing.stamp_texts(meeting, minutes, participant, role))
+    with longterm.service_errors():
+        prepared, start, end, attributes = _prepare(
+            pdf, role, cert, intermediates,
+            signing.stamp_texts(meeting, minutes, participant, role))
     row.certificate_id = registered.id
     row.chain_pem = "".join(c.public_bytes(Encoding.PEM).decode() for c in [cert, *intermediates])
     row.prepared_pdf_sha256 = store_blob(prepared)
@@ -159,7 +161,11 @@ def _prepare(pdf: bytes, role: str, cert, chain, texts: dict):
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     signer = backends.external_signer(cert, chain)
-    pdf_signer, params = signing.pdf_signer(role, signer, **texts)
+    # With a TSA the placeholder must hold the signature's timestamp token too: the signer
+    # is told about the timestamper, so pyHanko sizes the reservation for it.
+    stamper = longterm.timestamper()
+    pdf_signer, params = signing.pdf_signer(
+        role, signer, options=longterm.SignatureOptions(timestamper=stamper), **texts)
 
     async def run():
         prep, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
@@ -194,8 +200,10 @@ def finish_session(row: SigningSession, signature_value: bytes):
     cert, *chain = _chain(row.chain_pem)
     attributes = base64.b64decode(row.signed_attributes)
     _check_value(cert, signature_value, attributes)
-    signed = _embed(read_blob(row.prepared_pdf_sha256), row, cert, chain, attributes,
-                    signature_value)
+    with longterm.service_errors():
+        signed = _embed(read_blob(row.prepared_pdf_sha256), row, cert, chain, attributes,
+                        signature_value)
+        signed = _long_term(signed, cert, chain, last=role == signing.SIGNING_ORDER[-1])
     check = verify_pdf(signed, trust.deployment_roots(), expected=len(minutes.signatures) + 1)
     if problems_of(check):
         raise Conflict("The signed minutes do not verify: " + "; ".join(problems_of(check)),
@@ -215,15 +223,42 @@ def _embed(prepared: bytes, row, cert, chain, attributes: bytes, value: bytes) -
     output = io.BytesIO(prepared)
 
     async def run():
-        # The level options (timestamp, validation data) hook in here: a timestamper
-        # for the CMS, post-sign instructions for the DSS.
+        # With a TSA, the signature's timestamp (PAdES B-T) over the token's value.
         cms_object = await signer.async_sign_prescribed_attributes(
-            DIGEST, signed_attrs=cms.CMSAttributes.load(attributes))
+            DIGEST, signed_attrs=cms.CMSAttributes.load(attributes),
+            timestamper=longterm.timestamper())
         digest = PreparedByteRangeDigest(b"", row.reserved_start, row.reserved_end)
         await PdfTBSDocument.async_finish_signing(output, digest, cms_object)
 
     asyncio.run(run())
     return output.getvalue()
+
+
+@trust.outside_event_loop
+def _long_term(signed: bytes, cert, chain, *, last: bool) -> bytes:
+    """With a TSA, what ``signing.pdf_signer``'s options give the other backends: the new
+    signature's chains and revocation data in the DSS (B-LT) and, after the last signature,
+    a document timestamp (B-LTA). Without one, the file as it is (B-B)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers import PdfTimeStamper
+    from pyhanko.sign.validation import async_add_validation_info
+
+    stamper = longterm.timestamper()
+    if stamper is None:
+        return signed
+    context = longterm.signing_context(trust.deployment_roots(), [cert, *chain])
+
+    async def run():
+        embedded = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures[-1]
+        with_dss = await async_add_validation_info(embedded, context, in_place=False)
+        if not last:
+            return with_dss.getvalue()
+        stamped = await PdfTimeStamper(stamper).async_timestamp_pdf(
+            IncrementalPdfFileWriter(with_dss), DIGEST, context)
+        return stamped.getvalue()
+
+    return asyncio.run(run())
 
 
 def describe(row: SigningSession) -> dict:

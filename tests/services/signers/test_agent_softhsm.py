@@ -2,9 +2,11 @@
 where the keys are, then checked by pdfsig, pyHanko and `hemicycle minutes verify`."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -17,6 +19,7 @@ from server.services.actors import Actor
 from server.services.archive.demo_record import seed_held_meeting
 from server.services.minutes import ca, minutes as minutes_service
 from server.services.minutes.verify import problems_of, verify_minutes
+from server.services.longterm.demo_tsa import ensure_demo_tsa
 from server.services.signers import sessions
 from tests import pki
 from tests.conftest import service_unavailable, test_config as make_config
@@ -36,8 +39,8 @@ def agent(token: SoftToken, *args: str) -> subprocess.CompletedProcess:
                           env=token.env, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture
-def live_minutes(tmp_path):
+@contextlib.contextmanager
+def _live_minutes(tmp_path, *, tsa: bool):
     if shutil.which("pdfsig") is None:
         service_unavailable("pdfsig", "apt install poppler-utils (scripts/setup --dev does)")
     url = f"sqlite:///{tmp_path / 'live.db'}"
@@ -45,6 +48,8 @@ def live_minutes(tmp_path):
     with app.app_context():
         Base.metadata.create_all(db.engine)
         meeting, chair, secretary = seed_held_meeting()
+        if tsa:  # the deployment's own TSA (as the demo's), in the server's data directory
+            ensure_demo_tsa(Path(app.config["DATA_DIR"]))
         minutes_service.draft_minutes(meeting.id, Actor.system())
         minutes_service.finalise_minutes(meeting.id, Actor.system())
         token = SoftToken(tmp_path / "token").init()
@@ -60,17 +65,20 @@ def live_minutes(tmp_path):
         db.session.remove()
 
 
-def test_the_agent_lists_the_tokens_certificates(live_minutes):
-    _server, token, *_ = live_minutes
-    run = agent(token, "--list")
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
-    assert any(line.startswith("chair\tsigning\tCN=Trần Đức Lương") for line in lines), lines
-    assert any(line.startswith("ca\tCA\t") for line in lines), lines
+@pytest.fixture
+def live_minutes(tmp_path):
+    with _live_minutes(tmp_path, tsa=False) as live:
+        yield live
 
 
-def test_chair_and_secretary_sign_on_their_token_and_the_minutes_verify(live_minutes, tmp_path):
-    server, token, meeting, chair, secretary = live_minutes
+@pytest.fixture
+def live_minutes_with_tsa(tmp_path):
+    with _live_minutes(tmp_path, tsa=True) as live:
+        yield live
+
+
+def _sign_both_on_the_token(live, tmp_path):
+    server, token, meeting, chair, secretary = live
     for user, label in ((chair, "chair"), (secretary, "secretary")):
         _row, code = sessions.open_session(meeting.id, Actor.of_user(user))
         db.session.commit()
@@ -91,6 +99,30 @@ def test_chair_and_secretary_sign_on_their_token_and_the_minutes_verify(live_min
     assert pdfsig.stdout.count("Signature is Valid.") == 2, pdfsig.stdout + pdfsig.stderr
     verified = hemicycle(server.env(), "minutes", "verify", pdf, "--meeting", meeting.id)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    return result
+
+
+def test_the_agent_lists_the_tokens_certificates(live_minutes):
+    _server, token, *_ = live_minutes
+    run = agent(token, "--list")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("chair\tsigning\tCN=Trần Đức Lương") for line in lines), lines
+    assert any(line.startswith("ca\tCA\t") for line in lines), lines
+
+
+def test_chair_and_secretary_sign_on_their_token_and_the_minutes_verify(live_minutes, tmp_path):
+    result = _sign_both_on_the_token(live_minutes, tmp_path)
+    assert [s.level for s in result.signatures] == ["B-B", "B-B"]  # no TSA configured
+
+
+def test_with_a_tsa_the_token_signatures_are_timestamped_and_archival(live_minutes_with_tsa,
+                                                                      tmp_path):
+    result = _sign_both_on_the_token(live_minutes_with_tsa, tmp_path)
+    # Each signature timestamped and its data in the DSS; a document timestamp after the last.
+    assert [s.level for s in result.signatures] == ["B-LTA", "B-LTA"]
+    assert len(result.timestamps) == 1
+    assert all(s.timestamped_at is not None for s in result.signatures)
 
 
 def test_the_agent_with_a_certificate_not_registered_changes_nothing(live_minutes):
