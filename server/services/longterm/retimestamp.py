@@ -20,6 +20,7 @@ import bagit
 
 from server.errors import Conflict
 from server.services.longterm import options
+from server.services.minutes.trust import outside_event_loop
 
 SIGNED_PDF = Path("data") / "minutes" / "minutes-signed.pdf"
 
@@ -34,6 +35,7 @@ def last_timestamp_expiry(pdf: bytes) -> datetime | None:
     return stamps[-1].signer_cert["tbs_certificate"]["validity"]["not_after"].native
 
 
+@outside_event_loop
 def retimestamp_pdf(pdf: bytes, roots) -> bytes:
     """The file with a DSS update for its last timestamp and a new document timestamp."""
     from pyhanko.pdf_utils.reader import PdfFileReader

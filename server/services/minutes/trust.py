@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from flask import current_app, has_app_context
 
 from server.config import data_dir_from_env, trust_roots_from_env
 
@@ -99,8 +100,18 @@ def outside_event_loop(function):
             asyncio.get_running_loop()
         except RuntimeError:
             return function(*args, **kwargs)
+        # The thread sees the caller's settings (the TSA, the trusted roots): the app
+        # context is per thread, so it is pushed there again.
+        app = current_app._get_current_object() if has_app_context() else None
+
+        def run():
+            if app is None:
+                return function(*args, **kwargs)
+            with app.app_context():
+                return function(*args, **kwargs)
+
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(function, *args, **kwargs).result()
+            return pool.submit(run).result()
 
     return wrapper
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from server.errors import Conflict
+from server.services.minutes.trust import outside_event_loop
 
 PREFIX = "csc:"  # UserCertificate.keystore_path of a certificate whose key a CSC service holds
 
@@ -71,6 +72,7 @@ async def csc_signer(settings: CSCSettings, credential_id: str, pin: str = ""):
         yield csc.CSCSigner(http, auth_manager=auth)
 
 
+@outside_event_loop
 def credential_certificates(settings: CSCSettings, credential_id: str):
     """The credential's certificate and chain, as the service states them."""
     import asyncio

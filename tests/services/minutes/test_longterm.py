@@ -91,7 +91,9 @@ def test_pyhanko_validates_the_lta_level(signed):
     reader = PdfFileReader(io.BytesIO(pdf))
     later = datetime.now(timezone.utc) + AFTER_EXPIRY
     for embedded in reader.embedded_regular_signatures:
-        result = asyncio.run(simulate_future_ades_lta_validation(embedded, spec, later))
+        # In a thread when this one runs Playwright's loop (a whole run's browser tests).
+        result = trust.outside_event_loop(asyncio.run)(
+            simulate_future_ades_lta_validation(embedded, spec, later))
         assert result.ades_subindic.status.name == "PASSED", result.failure_msg
 
 
