@@ -206,9 +206,10 @@ def chair_of(topo: Topology, seeded, source: str | None = None) -> socketio.Clie
     return chair
 
 
-def set_item(chair: socketio.Client, seeded, n: int) -> int:
+def set_item(chair: socketio.Client, seeded, n: int, timeout: float = 30) -> int:
     ack = chair.call("item.set", {"meeting_id": seeded.meeting_id,
-                                  "item_id": seeded.item_ids[n % len(seeded.item_ids)]}, timeout=30)
+                                  "item_id": seeded.item_ids[n % len(seeded.item_ids)]},
+                     timeout=timeout)
     if not (isinstance(ack, dict) and ack.get("ok")):
         raise RuntimeError(f"item.set refused: {ack}")
     return ack.get("revision", 0)

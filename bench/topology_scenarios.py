@@ -76,8 +76,10 @@ def scenario_kill(topo: Topology, n: int, args) -> dict:
         killed_at = time.time()
         victim.kill()
         # A change right after the kill (the chair reconnects first if it was on the victim).
-        final = wait_until(lambda: _try_set_item(chair, seeded, 3), 30,
-                           "the chair's change after the kill")
+        # Short tries: a call sent on the dead socket before the client notices would
+        # otherwise use up the whole deadline. The tablets' sync is timed from the kill.
+        final = wait_until(lambda: _try_set_item(chair, seeded, 3), 90,
+                           "the chair's change after the kill", step=0.5)
 
         def synced() -> bool:
             return all(max([r for _, r in s] + [r for _, r in e] + [0]) >= final
@@ -108,7 +110,7 @@ def scenario_kill(topo: Topology, n: int, args) -> dict:
 
 def _try_set_item(chair, seeded, n: int) -> int | None:
     try:
-        return set_item(chair, seeded, n) if chair.connected else None
+        return set_item(chair, seeded, n, timeout=5) if chair.connected else None
     except Exception:  # disconnected, or not yet reconnected: try again
         return None
 
