@@ -19,6 +19,7 @@ import base64
 import hashlib
 import io
 import secrets
+import string
 from datetime import timedelta
 
 from cryptography import x509
@@ -46,11 +47,21 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_code() -> str:
+    """A one-time code of 32 letters and digits (190 bits): it survives a command line
+    (no leading "-" for the agent's argument parser to take as an option), a URL and a
+    double-click selection."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(32))
+
+
 def open_session(meeting_id: int, actor: Actor) -> tuple[SigningSession, str]:
     """A session for the actor's signature, if it is their turn; returns it and the
     one-time code (shown once, kept only as a hash)."""
     meeting, minutes, participant, role = signing.signing_turn(meeting_id, actor)
-    code = secrets.token_urlsafe(24)
+    code = new_code()
     minutes_ttl = float(current_app.config.get("SIGNING_SESSION_MINUTES", 10))
     row = SigningSession(code_sha256=_hash(code), minutes_id=minutes.id,
                          user_id=actor.user.id, role=participant.role,

@@ -179,3 +179,15 @@ def test_only_the_signer_whose_turn_it_is_opens_a_session(client, auth, final):
 
 def test_an_unknown_code_is_not_found(client):
     _refused(client.get(f"{SESSIONS}/not-a-code"), "signing_session_unknown", 404)
+
+
+def test_a_code_passes_as_the_agents_argument(tmp_path):
+    """The code is given on the agent's command line: one starting with "-" was taken as an
+    option (1 in 64 of the former urlsafe codes), so codes are letters and digits only."""
+    from server.services.signers import agent, sessions
+    codes = {sessions.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    for code in codes:
+        assert len(code) == 32 and code.isascii() and code.isalnum()
+    for code in list(codes)[:200]:
+        assert agent._parse(["--module", "m.so", code]).link == code
