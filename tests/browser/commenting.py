@@ -1,26 +1,21 @@
-"""Drafts end to end in Chromium: the office opens a draft, one delegate comments from a
-tablet (once while offline), another on the web, and the office answers every comment and
-downloads the compiled report as PDF and spreadsheet, both read back exactly."""
+"""The comment half of a draft resolution in Chromium (test_draft_resolution_browser.py):
+the office opens a draft, one delegate comments from a tablet (once while offline), another
+on the web, and the office answers every comment and downloads the compiled report as PDF and
+spreadsheet, both read back exactly."""
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
 import pymupdf
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AttendanceStatus, DraftComment, MeetingStatus, Role, SessionState
-from tests import factories
+from server.models import DraftComment
 from tests.browser.test_tablet import (
-    Staff, draw_stroke, eventually, open_tablet, pair_tablet, rendered_document, script_errors,
-    synced,
+    Staff, draw_stroke, eventually, open_tablet, pair_tablet, script_errors, synced,
 )
-from tests.services.drafts.conftest import draft_pdf
-
-pytestmark = pytest.mark.browser
 
 TABLET_TEXT = "Đề nghị giảm tổng vốn xuống 1.000 tỷ đồng."
 OFFLINE_TEXT = "=Bổ sung nguồn vốn ngân sách Trung ương"
@@ -54,22 +49,10 @@ def comment_on_tablet(tablet, text: str, kind: str, start, end) -> None:
     tablet.click("#send-comment")
 
 
-def test_two_delegates_comment_and_the_office_compiles_the_report(browser, live_server, page,
-                                                                 login, screenshot):
-    app = live_server.app
-    secretary = factories.make_user(Role.SECRETARY)
-    meeting = factories.make_meeting(title="Kỳ họp thứ 12 HĐND tỉnh", status=MeetingStatus.PUBLISHED,
-                                     session_state=SessionState.OPEN)
-    on_tablet = factories.make_participant(meeting, full_name="Nguyễn Thị Hường",
-                                           attendance=AttendanceStatus.PRESENT)
-    web_user = factories.make_user(Role.DELEGATE, full_name="Trần Văn Bảo")
-    factories.make_participant(meeting, user=web_user, attendance=AttendanceStatus.PRESENT)
-    item = factories.make_item(meeting, "Dự thảo Nghị quyết về đầu tư công năm 2027")
-    document = rendered_document(app, meeting, data=draft_pdf(), title="Dự thảo Nghị quyết đầu tư công",
-                                 agenda_item=item)
-
+def comment_and_compile(browser, live_server, page, login, screenshot, *, meeting, secretary,
+                        on_tablet, web_user, document) -> dict[str, DraftComment]:
+    """``page`` is logged in as ``secretary``; returns the stored comments by their text."""
     # The office opens the draft for comments on its page.
-    login(page, secretary)
     page.goto(f"/meetings/{meeting.id}/drafts")
     page.select_option("#document_id", str(document.id))
     page.fill("#deadline", "2099-01-01T08:00")
@@ -169,3 +152,4 @@ def test_two_delegates_comment_and_the_office_compiles_the_report(browser, live_
                      "Không tiếp thu"]:
         assert expected in values, expected
     assert page.console_errors == []
+    return comments_by_text()
