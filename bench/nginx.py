@@ -38,9 +38,23 @@ def deployment_block() -> str:
     return found[0]
 
 
-def _sub(pattern: str, replacement: str, text: str, what: str) -> str:
+# The page-link secret of local runs (HEMICYCLE_PAGE_LINK_SECRET on their workers).
+PAGE_LINK_SECRET = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+def page_link_config(secret: str = PAGE_LINK_SECRET) -> str:
+    """The lines docs/DEPLOYMENT.md has the operator write to /etc/nginx/hemicycle-page-link.conf
+    (its ```sh block), with ``secret``."""
+    found = re.findall(r"hemicycle-page-link\.conf <<EOF\n(.*?)\nEOF\n", DEPLOYMENT.read_text(), re.S)
+    if len(found) != 1:
+        raise ConfigChanged("docs/DEPLOYMENT.md must show hemicycle-page-link.conf once "
+                            "(a heredoc ending in EOF)")
+    return found[0].replace("\\$", "$").replace("$secret", secret)
+
+
+def _sub(pattern: str, replacement: str, text: str, what: str, expected: int = 1) -> str:
     result, count = re.subn(pattern, replacement, text, flags=re.M)
-    if count != 1:
+    if count != expected:
         raise ConfigChanged(f"docs/DEPLOYMENT.md's nginx block: expected one {what}, found "
                             f"{count}; update bench/nginx.py with the documented config")
     return result
@@ -62,13 +76,26 @@ def local_block(block: str, *, port: int, workers: list[int], data_dir: Path,
     block = block.replace("proxy_set_header Host $host;", "proxy_set_header Host $http_host;")
     cache = str(Path(data_dir).resolve() / "cache" / "pages") + "/"
     block = _sub(r"alias /var/lib/hemicycle/cache/pages/;", f"alias {cache};", block,
-                 "page cache alias")
+                 "page cache alias (X-Accel-Redirect, page links)", expected=2)
+    link = page_link_config().replace("\n", "\n        ")
+    block = _sub(r"include /etc/nginx/hemicycle-page-link\.conf;", lambda _m: link, block,
+                 "page-link include")
+    block = _sub(r"root /var/lib/hemicycle/cache/pages;", f"root {cache.rstrip('/')};", block,
+                 "page cache root")
+    rights = Path(data_dir).resolve() / "nginx-rights"
+    block = _sub(r"proxy_cache_path /run/nginx-hemicycle/rights ", f"proxy_cache_path {rights} ",
+                 block, "rights cache path")
     if upstream != "hemicycle":
         block = _sub(r"upstream hemicycle \{", f"upstream {upstream} {{", block, "upstream")
         block = block.replace("proxy_pass http://hemicycle;", f"proxy_pass http://{upstream};")
-    if not with_map:
+        block = block.replace("proxy_pass http://hemicycle/", f"proxy_pass http://{upstream}/")
+        block = block.replace("proxy_pass http://hemicycle$", f"proxy_pass http://{upstream}$")
+    if not with_map:  # another copy in the same nginx already defines the http-level parts
         block = _sub(r"^map \$http_upgrade \$connection_upgrade \{\n(?:.*\n)*?\}\n", "", block,
                      "upgrade map")
+        block = _sub(r"^map \$arg_size \$hemicycle_page_size \{.*\n(?:.*\n)*?\}\n", "", block,
+                     "page size map")
+        block = _sub(r"^proxy_cache_path .*\n.*\n", "", block, "rights cache")
     return block
 
 

@@ -421,8 +421,11 @@ def run_document_push(tablets: int, mode: str, processes: int, pages: int = 100)
             server.stop()
 
 
-def serve_pages(urls: list[str], headers: dict, seconds: float = 3.0, concurrency: int = 32) -> dict:
-    """Fetch page images as fast as ``concurrency`` clients can for ``seconds``."""
+def serve_pages(urls: list[str], headers: dict | list[dict], seconds: float = 3.0,
+                concurrency: int = 32) -> dict:
+    """Fetch page images as fast as ``concurrency`` clients can for ``seconds``; with a list
+    of ``headers``, client i sends the i-th (cyclically): one tablet's token each."""
+    each = headers if isinstance(headers, list) else [headers]
     import asyncio
 
     import aiohttp
@@ -435,7 +438,8 @@ def serve_pages(urls: list[str], headers: dict, seconds: float = 3.0, concurrenc
             nonlocal done, sizes, failures
             index = offset
             while time.perf_counter() < deadline:
-                async with http.get(urls[index % len(urls)], headers=headers) as response:
+                async with http.get(urls[index % len(urls)],
+                                    headers=each[offset % len(each)]) as response:
                     body = await response.read()
                     if response.status == 200:
                         done, sizes = done + 1, sizes + len(body)

@@ -4,7 +4,8 @@ nginx with docs/DEPLOYMENT.md's configuration in front of two ``hemicycle serve`
 (eventlet, a scratch PostgreSQL database, Redis as the Socket.IO queue, page images by
 X-Accel-Redirect), and in the same nginx process the baseline: bare Flask-SocketIO workers
 (bench/baseline_server.py) on the same Redis, behind a copy of the same configuration.
-nginx also serves the page cache statically on a third port, to compare with X-Accel.
+nginx also serves the page cache statically on a third port, to compare with the page route:
+``/static/`` as a plain location, ``/static-open/`` with the page route's ``open_file_cache``.
 Below it, what the scenarios connect with: tablets, a chair, the open-file check.
 """
 from __future__ import annotations
@@ -118,7 +119,8 @@ class Topology:
             return self
         channel = f"hemicycle-bench-{secrets.token_hex(4)}"
         env = {"HEMICYCLE_SOCKETIO_CHANNEL": channel, "HEMICYCLE_ACCEL_REDIRECT": ACCEL,
-               "HEMICYCLE_SECRET_KEY": "bench-topology"}
+               "HEMICYCLE_SECRET_KEY": "bench-topology",
+               "HEMICYCLE_PAGE_LINK_SECRET": nginx.PAGE_LINK_SECRET}
         self.workers = [LiveServer(self.data_dir, self.database_url, async_mode=self.mode,
                                    redis_url=self.redis.url, env=env) for _ in range(self.count)]
         self.baselines = [BaselineServer(self.mode, self.redis.url, channel + "-baseline")
@@ -138,6 +140,8 @@ class Topology:
         cache = self.data_dir.resolve() / "cache" / "pages"
         static = (f"    server {{\n        listen 127.0.0.1:{self.static_port} backlog=4096;\n"
                   f"        location /static/ {{ alias {cache}/; sendfile on; tcp_nopush on; }}\n"
+                  f"        location /static-open/ {{ alias {cache}/; sendfile on; tcp_nopush on;\n"
+                  "            open_file_cache max=20000 inactive=30s; }\n"
                   "    }\n")
         self.proxy = nginx.Nginx(self.run_dir / "nginx").start(
             nginx.main_config(self.run_dir / "nginx", blocks, static), self.port)

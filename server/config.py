@@ -6,6 +6,7 @@ embedded SQLite database in the data directory and one eventlet process.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -57,6 +58,71 @@ def allowed_origins(value: str | None) -> tuple[str, ...] | None:
 def trust_roots_from_env() -> tuple[str, ...]:
     """``HEMICYCLE_TRUST_ROOTS``: paths separated by ``:`` (``os.pathsep``)."""
     return tuple(p for p in (_env("TRUST_ROOTS") or "").split(os.pathsep) if p.strip())
+
+
+SMTP_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}  # mode -> its usual port
+
+
+def _smtp_from_env(config: "Config") -> None:
+    """``HEMICYCLE_SMTP_*``: the mail server for consultation emails; no host, no email.
+
+    Refuses, with the setting named, what could only fail at the first email: a port
+    that is not a number, an unknown security mode, no sender address, a username without
+    a password (or the reverse), an unreadable password file, and a password sent in
+    clear (``none``) to a server that is not on this machine, and credentials that are not
+    ASCII (smtplib's AUTH cannot send them).
+    """
+    config.SMTP_HOST = _env("SMTP_HOST")
+    config.PUBLIC_URL = _env("PUBLIC_URL")
+    if config.PUBLIC_URL:
+        config.PUBLIC_URL = config.PUBLIC_URL.rstrip("/")
+        if not config.PUBLIC_URL.startswith(("https://", "http://")):
+            raise ValueError("HEMICYCLE_PUBLIC_URL is the address members open, such as "
+                             f"https://hall.example.org, not {config.PUBLIC_URL!r}")
+    if not config.SMTP_HOST:
+        return
+    config.SMTP_SECURITY = _env("SMTP_SECURITY", "starttls")
+    if config.SMTP_SECURITY not in SMTP_SECURITY:
+        raise ValueError(f"HEMICYCLE_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, "
+                         f"not {config.SMTP_SECURITY!r}")
+    port = _env("SMTP_PORT", str(SMTP_SECURITY[config.SMTP_SECURITY]))
+    if not (port.isdecimal() and 0 < int(port) < 65536):
+        raise ValueError(f"HEMICYCLE_SMTP_PORT is a port number, not {port!r}")
+    config.SMTP_PORT = int(port)
+    timeout = _env("SMTP_TIMEOUT", "10")
+    try:
+        config.SMTP_TIMEOUT = float(timeout)
+    except ValueError:
+        config.SMTP_TIMEOUT = 0.0
+    if not 0 < config.SMTP_TIMEOUT <= 120:
+        raise ValueError(f"HEMICYCLE_SMTP_TIMEOUT is seconds, 0 to 120, not {timeout!r}")
+    config.SMTP_FROM = _env("SMTP_FROM")
+    if not config.SMTP_FROM or "@" not in config.SMTP_FROM:
+        raise ValueError("HEMICYCLE_SMTP_HOST is set, so HEMICYCLE_SMTP_FROM must give the "
+                         "sender's address (e.g. Văn phòng <vanphong@example.gov.vn>)")
+    config.SMTP_USERNAME = _env("SMTP_USERNAME")
+    config.SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    password_file = _env("SMTP_PASSWORD_FILE")
+    if password_file:
+        try:
+            config.SMTP_PASSWORD = Path(password_file).read_text().strip()
+        except OSError as error:
+            raise ValueError(f"HEMICYCLE_SMTP_PASSWORD_FILE {password_file!r} cannot be read: "
+                             f"{error.strerror}") from None
+    if bool(config.SMTP_USERNAME) != bool(config.SMTP_PASSWORD):
+        raise ValueError("HEMICYCLE_SMTP_USERNAME and HEMICYCLE_SMTP_PASSWORD (or "
+                         "HEMICYCLE_SMTP_PASSWORD_FILE) are set together or not at all")
+    if not ((config.SMTP_USERNAME or "").isascii() and (config.SMTP_PASSWORD or "").isascii()):
+        # smtplib writes SMTP AUTH as ASCII: a Vietnamese letter would fail every email.
+        raise ValueError("HEMICYCLE_SMTP_USERNAME and the SMTP password must be ASCII "
+                         "(letters without diacritics, digits, punctuation)")
+    if (config.SMTP_USERNAME and config.SMTP_SECURITY == "none"
+            and config.SMTP_HOST not in ("localhost", "127.0.0.1", "::1")):
+        raise ValueError("HEMICYCLE_SMTP_SECURITY=none would send the SMTP password in clear "
+                         f"to {config.SMTP_HOST}; use starttls or ssl")
+    config.SMTP_CA_FILE = _env("SMTP_CA_FILE")
+    if config.SMTP_CA_FILE and not Path(config.SMTP_CA_FILE).is_file():
+        raise ValueError(f"HEMICYCLE_SMTP_CA_FILE {config.SMTP_CA_FILE!r} is not a file")
 
 
 def data_dir_from_env() -> Path:
@@ -131,10 +197,28 @@ class Config:
     # The internal nginx location (e.g. "/_pages/") that serves the page cache: clean page
     # images are answered with X-Accel-Redirect there instead of streamed by the worker.
     ACCEL_REDIRECT: str | None = None
+    # The string nginx's secure_link checks a tablet's page link with (docs/DEPLOYMENT.md,
+    # "Page images"): with it, a reader of a non-confidential version gets a link valid
+    # PAGE_LINK_SECONDS that nginx serves from the page cache without asking a worker.
+    PAGE_LINK_SECRET: str | None = None
+    PAGE_LINK_SECONDS: int = 30
     # The invisible per-reader mark in confidential page images (docs/SECURITY.md, finding 8):
     # off until its decoder traces dense pages; on, `hemicycle watermark identify` can name
     # the reader of an undegraded copy of a sparse page, at 30-110 ms more per page.
     READER_FINGERPRINT: bool = False
+    # The address members open (https://hall.example.org): links in emails. Unset, the
+    # address the office's request came to (wrong behind a proxy that rewrites the host).
+    PUBLIC_URL: str | None = None
+    # Email to the members of written consultations (asked, reminded), through this SMTP
+    # server; unset host, no email. docs/CONSULTATIONS.md, "Email".
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_SECURITY: str = "starttls"  # starttls, ssl (SMTPS) or none
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: str | None = None
+    SMTP_CA_FILE: str | None = None  # trusted CA for the server's certificate, besides the system's
+    SMTP_TIMEOUT: float = 10.0  # seconds for the connection and each SMTP exchange
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -173,6 +257,16 @@ class Config:
         config.TRUST_ROOTS = trust_roots_from_env()
         config.ACCEL_REDIRECT = _env("ACCEL_REDIRECT")
         config.READER_FINGERPRINT = _env("READER_FINGERPRINT", "0") == "1"
+        config.PAGE_LINK_SECRET = _env("PAGE_LINK_SECRET")
+        if config.PAGE_LINK_SECRET is not None and not re.fullmatch(r"[A-Za-z0-9]{32,128}",
+                                                                    config.PAGE_LINK_SECRET):
+            raise ValueError("HEMICYCLE_PAGE_LINK_SECRET is 32 to 128 letters and digits "
+                             "(e.g. `openssl rand -hex 32`), the same string as in nginx's "
+                             "page-link.conf")
+        seconds = _env("PAGE_LINK_SECONDS", "30")
+        if not (seconds.isdecimal() and 5 <= int(seconds) <= 3600):
+            raise ValueError(f"HEMICYCLE_PAGE_LINK_SECONDS is 5 to 3600, not {seconds!r}")
+        config.PAGE_LINK_SECONDS = int(seconds)
         config.PKCS11_MODULE = _env("PKCS11_MODULE")
         config.PKCS11_TOKEN = _env("PKCS11_TOKEN", "")
         config.PKCS11_KEY = _env("PKCS11_KEY", "")
@@ -184,6 +278,7 @@ class Config:
                                           and config.ACCEL_REDIRECT.endswith("/")):
             raise ValueError("HEMICYCLE_ACCEL_REDIRECT is a location path such as /_pages/ "
                              f"(a leading and a trailing slash), not {config.ACCEL_REDIRECT!r}")
+        _smtp_from_env(config)
         for name, value in overrides.items():
             setattr(config, name, value)
         if not config.SECRET_KEY:

@@ -17,6 +17,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from server.extensions import babel, db
+from server.sentences import localized
 
 log = logging.getLogger(__name__)
 CATALOGS = Path(__file__).parent / "translations"
@@ -98,9 +99,11 @@ def init_app(app: Flask) -> None:
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = prepare_catalogs(app)
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(_remember_chosen_language)
+    app.add_template_filter(localized, "localized")
 
     @app.context_processor
     def _languages():
         from flask_babel import get_locale
 
         return {"languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
+

@@ -1,7 +1,7 @@
 // The tablet's service worker: keeps the app itself (HTML, scripts, styles, socket.io client)
 // so it starts without the server. Page images are cached by the app (js/pages.js) in
 // Cache Storage; API calls and the socket always go to the network.
-const VERSION = "hemicycle-tablet-v3";
+const VERSION = "hemicycle-tablet-v4";
 const SHELL = [
   "/tablet/",
   "/tablet/css/tablet.css",
@@ -10,6 +10,7 @@ const SHELL = [
   "/tablet/js/app.js",
   "/tablet/js/api.js",
   "/tablet/js/annotations.js",
+  "/tablet/js/consultations.js",
   "/tablet/js/db.js",
   "/tablet/js/drafts.js",
   "/tablet/js/gestures.js",
@@ -19,6 +20,7 @@ const SHELL = [
   "/tablet/js/store.js",
   "/tablet/js/ui.js",
   "/tablet/js/views/amend.js",
+  "/tablet/js/views/consult.js",
   "/tablet/js/views/documents.js",
   "/tablet/js/views/find.js",
   "/tablet/js/views/floor.js",

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ARCH = "hemicycle"
 SIGNER_DAYS = 30
-ENTITIES = ("root", "tsa", "ocsp", "chair", "secretary")
+ENTITIES = ("root", "tsa", "ocsp", "chair", "secretary", "former")
 
 _YAML = """
 external-url-prefix: "{prefix}"
@@ -43,6 +43,7 @@ pki-architectures:
       ocsp: {{common-name: "Test OCSP Responder"}}
       chair: {{common-name: "Trần Đức Lương"}}
       secretary: {{common-name: "Lê Thị Thu Hà"}}
+      former: {{common-name: "Nguyễn Văn Cũ"}}
     certs:
       root:
         subject: root
@@ -73,6 +74,11 @@ pki-architectures:
         issuer: root
         validity: {{valid-from: "{start}", valid-to: "{signer_end}"}}
         profiles: [digsig-commitment]
+      former:  # revoked by its CA: a lost token
+        issuer: root
+        validity: {{valid-from: "{start}", valid-to: "{signer_end}"}}
+        profiles: [digsig-commitment]
+        revocation: {{revoked-since: "{start}", reason: key_compromise}}
     services:
       ocsp:
         root: {{for-issuer: root, responder-cert: ocsp, signing-key: ocsp}}
@@ -161,6 +167,7 @@ def running_pki(workdir: Path):
         signer_end=(now + timedelta(days=SIGNER_DAYS)).strftime(stamp),
         tsa_end=(now + timedelta(days=3650)).strftime(stamp),
         root_end=(now + timedelta(days=7300)).strftime(stamp))
+    (workdir / "certomancer.yml").write_text(text)  # e.g. for a CSC service on the same PKI
     config = CertomancerConfig.from_yaml(text, key_search_dir=str(workdir))
     arch = config.get_pki_arch(ARCH)
     holder["app"] = Animator(AnimatorArchStore({ARCH: arch}), with_web_ui=False)

@@ -1,15 +1,15 @@
 """REST endpoints: written consultations between sessions (xin ý kiến)."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from server.api.blueprint import bp
 from server.api.spec import endpoint
 from server.auth import current_actor
 from server.errors import NotAuthenticated
 from server.extensions import db
-from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
-from server.services.consultations import answering, asking, closing, reminding
+from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn, ReminderOut
+from server.services.consultations import answering, asking, closing, emailing, reminding
 
 OFFICE = "the office: secretary and admin accounts"
 SEERS = "the office, and the members asked (logged in, or their paired tablet)"
@@ -56,7 +56,10 @@ def create_consultation(body: ConsultationIn):
         members={m.user_id: m.weight for m in body.members}, majority=body.majority,
         base=body.base, abstentions_count=body.abstentions_count,
         allow_change=body.allow_change, opens_at=body.opens_at)
-    return _answer(asking.create(actor, fields), actor, 201)
+    consultation = asking.create(actor, fields)
+    answer = _answer(consultation, actor, 201)
+    emailing.announce(actor, consultation.id, request.url_root)  # after the commit; audited
+    return answer
 
 
 @bp.get("/consultations/<int:consultation_id>")
@@ -97,11 +100,11 @@ def close_consultation(consultation_id: int):
 
 
 @bp.post("/consultations/<int:consultation_id>/remind")
-@endpoint("Remind the members who have not answered (a consultation.reminder to their "
-          "tablets and browsers; audited; no email)", tag="consultations",
-          errors=(403, 404, 409), auth=OFFICE)
+@endpoint("Remind the members who have not answered: a consultation.reminder to their "
+          "tablets and browsers and, where SMTP is configured, an email to each who has an "
+          "address. Answers who was reminded, emailed, not emailed (email_failed, with "
+          "email_error) and who has no address; a mail server that is down fails no reminder",
+          tag="consultations", response=ReminderOut, errors=(403, 404, 409), auth=OFFICE)
 def remind_consultation(consultation_id: int):
     actor = _actor()
-    reminded = reminding.remind(actor, consultation_id)
-    db.session.commit()
-    return jsonify({"reminded": reminded})
+    return jsonify(reminding.remind_and_email(actor, consultation_id, request.url_root))

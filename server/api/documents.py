@@ -171,6 +171,28 @@ def page_image(document_id: int, number: int, page: int, ext: str, query: PageQu
     return Response(page_images.page_bytes(plan), mimetype=plan.mimetype, headers=headers)
 
 
+@bp.get("/documents/<int:document_id>/versions/<int:number>/pages/access")
+@endpoint("For the proxy in front of the workers (docs/DEPLOYMENT.md, \"Page images\"): "
+          "whether the caller may have this version's page images as the same file for "
+          "every reader. 204; with `X-Hemicycle-Pages` (the version's folder in the page "
+          "cache) and `X-Hemicycle-Cache-Control` when they may, without them when their pages "
+          "are watermarked for them. nginx keeps the answer a few seconds per caller and sends "
+          "the files itself; a page route answers anything else. With "
+          "HEMICYCLE_PAGE_LINK_SECRET, a non-confidential version's answer also carries "
+          "`X-Hemicycle-Page-Link`: a query (`pf`, `pe`, `pl`) the tablet adds to the page "
+          "URLs so that nginx sends them without asking again until it expires",
+          tag="documents", status=204, errors=(404,), auth=READERS)
+def page_access(document_id: int, number: int):
+    actor, found = current_actor_with(
+        lambda token: document_access.reading_for_token(token, document_id, number))
+    if actor is None:
+        raise NotAuthenticated("Log in first.")
+    headers = page_images.shared_pages(actor, document_id, number, found)
+    if headers:
+        headers["X-Hemicycle-Cache-Control"] = IMMUTABLE if headers.pop("cacheable") else NO_STORE
+    return Response(status=204, headers=headers)
+
+
 @bp.get("/documents/<int:document_id>/versions/<int:number>/pages/<int:page>/text")
 @endpoint("A page's text (not for confidential documents, except to staff)", tag="documents",
           response=PageTextOut, errors=(404,), auth=READERS)

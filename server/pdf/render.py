@@ -31,10 +31,16 @@ def cache_root(data_dir: Path) -> Path:
     return Path(data_dir) / "cache" / "pages"
 
 
+def cache_folder(sha256: str) -> str:
+    """A version's folder under ``cache_root``; its files are ``<page>-<size>.<ext>`` (the
+    layout nginx's page location relies on, docs/DEPLOYMENT.md)."""
+    return f"{sha256[:2]}/{sha256}"
+
+
 def cache_path(data_dir: Path, sha256: str, page: int, size: str, ext: str) -> Path:
     if size not in SIZES or ext not in FORMATS:
         raise ValueError("unknown size or format")
-    return cache_root(data_dir) / sha256[:2] / sha256 / f"{int(page)}-{size}.{ext}"
+    return cache_root(data_dir) / cache_folder(sha256) / f"{int(page)}-{size}.{ext}"
 
 
 def etag_for(sha256: str, page: int, size: str, ext: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 
+from server.sentences import Sentence
+
 # Field names, in signing order.
 FIELDS = {"chair": "sig_chair", "secretary": "sig_secretary"}
 SIGNING_ORDER = ("chair", "secretary")
@@ -103,11 +105,12 @@ def layout_problems(reader, signatures, timestamps=()) -> list[str]:
             continue
         names.append(name)
         if name in expected and (_get(field, "/FT") != "/Sig" or "/Kids" in field):
-            problems.append(f"the field {name} is not a single signature field")
+            problems.append(Sentence("the field %(field)s is not a single signature field",
+                                     field=name))
     extra = [n for n in names if n not in expected]
     if extra or sorted(names) != sorted(expected):
-        problems.append("the form has the fields " + (", ".join(names) or "none")
-                        + f", not exactly {' and '.join(expected)}")
+        problems.append(Sentence("the form has the fields %(found)s, not exactly %(expected)s",
+                                 found=", ".join(names) or "-", expected=", ".join(expected)))
     for number, page in enumerate(_pages(root["/Pages"]), start=1):
         for ref in _get(page, "/Annots", []):
             annotation = ref.get_object()
@@ -116,26 +119,29 @@ def layout_problems(reader, signatures, timestamps=()) -> list[str]:
             if name in stamps and subtype == "/Widget" and _is_document_timestamp(annotation):
                 continue
             if subtype != "/Widget" or name not in expected:
-                problems.append(f"page {number} has an annotation that is not a signature field "
-                                f"of the minutes ({subtype} {name})".rstrip())
+                problems.append(Sentence("page %(page)s has an annotation that is not a signature "
+                                         "field of the minutes (%(what)s)", page=number,
+                                         what=f"{subtype} {name}".rstrip()))
     signed = [s.field_name for s in signatures]
     if signed != expected[:len(signed)]:
-        problems.append(f"the signatures fill {', '.join(signed) or 'nothing'}, "
-                        f"not {', '.join(expected)} in this order")
+        problems.append(Sentence("the signatures fill %(found)s, not %(expected)s in this order",
+                                 found=", ".join(signed) or "-", expected=", ".join(expected)))
     stamped = {t.signed_revision for t in timestamps}
     for before, after in zip(signatures, signatures[1:]):
         if not all(_archival_revision(reader, r, set())
                    for r in range(before.signed_revision + 1, after.signed_revision)):
-            problems.append(f"something was added to the file between {before.field_name} "
-                            f"and {after.field_name}")
+            problems.append(Sentence("something was added to the file between %(before)s and "
+                                     "%(after)s", before=before.field_name, after=after.field_name))
     if signatures:
         last = signatures[-1]
         if not all(_archival_revision(reader, r, stamped)
                    for r in range(last.signed_revision + 1, reader.xrefs.total_revisions)):
-            problems.append(f"something was added to the file after {last.field_name}")
+            problems.append(Sentence("something was added to the file after %(field)s",
+                                     field=last.field_name))
         first = _field_rects(reader.get_historical_root(signatures[0].signed_revision))
         now = _field_rects(root)
         for name in expected:
             if name in first and name in now and first[name] != now[name]:
-                problems.append(f"the field {name} was moved or resized after the first signature")
+                problems.append(Sentence("the field %(field)s was moved or resized after the "
+                                         "first signature", field=name))
     return problems

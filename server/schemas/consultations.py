@@ -41,3 +41,15 @@ class AnswerIn(Input):
 
 class ExtendIn(Input):
     closes_at: When
+
+
+class ReminderOut(BaseModel):
+    """Who was reminded (socket message) and what became of their emails (account ids)."""
+
+    reminded: list[int]
+    email_enabled: bool = Field(description="false when no SMTP server is configured")
+    emailed: list[int]
+    email_failed: list[int] = Field(description="an email that did not go (server down, "
+                                    "refused address); the socket reminder still went")
+    without_email: list[int] = Field(description="reminded, but the account has no address")
+    email_error: str | None = Field(description="the first email failure, in words")

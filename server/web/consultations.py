@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from server.errors import Forbidden
 from server.models import MajorityBase, MajorityRule
+from server.sentences import localized
 from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
-from server.services.consultations import answering, asking, closing, reminding
+from server.services.consultations import answering, asking, closing, emailing, reminding
 from server.web.meetings.common import DATETIME_LOCAL, FormError, form_errors, local, parse_form
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -95,6 +96,7 @@ def create():
         return _form(errors, {**values, "weights": {k[7:]: v for k, v in form.items()
                                                     if k.startswith("weight_")}}, 422)
     flash(_("The consultation is sent to the members."), "success")
+    _flash_emails(emailing.announce(actor, consultation.id, request.url_root).as_dict())
     return redirect(url_for("consultations.page", consultation_id=consultation.id))
 
 
@@ -106,15 +108,19 @@ def page(consultation_id: int, errors: dict | None = None, status: int = 200):
     consultation = asking.get(actor, consultation_id)
     me = asking.user_id_of(actor)
     office = asking.is_office(actor)
-    names = {}
+    names, no_email, emails = {}, set(), {}
     if office:
         ids = [m.user_id for m in consultation.members]
-        names = {u.id: u.full_name for u in db.session.query(User).filter(User.id.in_(ids))}
+        accounts = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+        names = {u.id: u.full_name for u in accounts}
+        no_email = {u.id for u in accounts if not (u.email or "").strip()}
+        emails = emailing.last_sent(consultation.id)
     return render_template(
         "consultations/page.html", c=consultation, office=office,
         member=asking.member_of(consultation, me),
         mine=next((a for a in consultation.answers if a.user_id == me), None),
         answered={a.user_id for a in consultation.answers}, names=names,
+        no_email=no_email, emails=emails, email_on=emailing.enabled(),
         errors=errors or {}), status
 
 
@@ -158,8 +164,31 @@ def close(consultation_id: int):
                 _("The consultation is closed and tallied."))
 
 
+def _flash_emails(emailed: dict) -> None:
+    """How many members the email reached, did not reach, or could not be sent to."""
+    if not emailed["email_enabled"]:
+        return
+    if emailed["emailed"]:
+        flash(_("Emailed: %(count)d.", count=len(emailed["emailed"])), "success")
+    if emailed["email_failed"]:
+        flash(_("Emails not sent: %(count)d (%(error)s).",
+                count=len(emailed["email_failed"]), error=localized(emailed["email_error"])),
+              "error")
+    if emailed["without_email"]:
+        flash(_("Members without an email address: %(count)d.",
+                count=len(emailed["without_email"])), "info")
+
+
 @bp.post("/<int:consultation_id>/remind")
 @login_required
 def remind(consultation_id: int):
-    return _act(consultation_id, lambda: reminding.remind(current_actor(), consultation_id),
-                _("The members who have not answered are reminded."))
+    try:
+        reminded = reminding.remind_and_email(current_actor(), consultation_id,
+                                              request.url_root)
+    except Conflict as exc:
+        db.session.rollback()
+        return page(consultation_id, form_errors(exc), 422)
+    flash(_("Members who have not answered reminded: %(count)d.",
+            count=len(reminded["reminded"])), "success")
+    _flash_emails(reminded)
+    return redirect(url_for("consultations.page", consultation_id=consultation_id))

@@ -8,8 +8,10 @@ import { el, toast } from "./ui.js";
 let app = null;
 let pending = 0;
 let flushing = null;
+let flushAgain = false; // something was queued while a flush was under way
 const pendingListeners = new Set();
 const changeListeners = new Set(); // fn(versionId)
+const senders = new Map(); // op -> {send(entry), refused(entry, err)}: other queued actions
 
 export function init(theApp) {
   app = theApp;
@@ -73,14 +75,27 @@ export async function queue(entry) {
   flush();
 }
 
+/** Send queued entries of ``op`` with ``sender.send(entry)``; ``sender.refused(entry, err)``
+ * hears a refusal (the entry is dropped then, not retried). */
+export function sendsWith(op, sender) { senders.set(op, sender); }
+
+/** Take queued entries matching ``test`` out of the queue (replaced by a newer one). */
+export async function unqueue(test) {
+  for (const entry of await db.outboxAll()) if (test(entry)) await db.outboxDelete(entry.seq);
+  await refreshPending();
+}
+
 /** Send the queue, oldest first; stops at the first network failure (retried on reconnect). */
 export function flush() {
-  if (flushing) return flushing;
+  if (flushing) { flushAgain = true; return flushing; }
+  flushAgain = false;
   flushing = (async () => {
     try {
       for (const entry of await db.outboxAll()) {
+        const sender = senders.get(entry.op);
         try {
-          if (entry.op === "put") await api(`/annotations/${entry.id}`, { method: "PUT", body: entry.body });
+          if (sender) await sender.send(entry);
+          else if (entry.op === "put") await api(`/annotations/${entry.id}`, { method: "PUT", body: entry.body });
           else if (entry.op === "comment") {
             await api(`/comments/${entry.id}`, { method: "PUT", body: entry.body });
             toast(t("comment_sent"));
@@ -89,6 +104,7 @@ export function flush() {
           if (err instanceof ApiError && (err.offline || err.status === 401 || err.status >= 500 || err.status === 429)) break;
           // A comment made offline may reach the server after the deadline: say so.
           if (entry.op === "comment") toast(t("comment_refused", { message: err.message }));
+          if (sender) sender.refused(entry, err);
           console.warn("change refused by the server; dropped", entry, err);
         }
         await db.outboxDelete(entry.seq);
@@ -97,6 +113,7 @@ export function flush() {
     } finally {
       flushing = null;
       await refreshPending();
+      if (flushAgain) flush();
     }
   })();
   return flushing;

@@ -2,6 +2,7 @@
 import { createLive } from "/static/js/lib/live.js";
 import { ApiError, api, setToken, whenUnauthorized } from "./api.js";
 import * as annotations from "./annotations.js";
+import * as consultations from "./consultations.js";
 import { clearAll, kvGet, kvSet } from "./db.js";
 import * as drafts from "./drafts.js";
 import { onLangChange, t, toggleLang } from "./i18n.js";
@@ -10,13 +11,15 @@ import * as store from "./store.js";
 import { toast } from "./ui.js";
 import * as documentsView from "./views/documents.js";
 import * as amendView from "./views/amend.js";
+import * as consultView from "./views/consult.js";
 import * as floorView from "./views/floor.js";
 import * as homeView from "./views/home.js";
 import * as pairView from "./views/pair.js";
 import * as readerView from "./views/reader.js";
 import * as voteView from "./views/vote.js";
 
-const VIEWS = { home: homeView, docs: documentsView, doc: readerView, vote: voteView, floor: floorView, amend: amendView };
+const VIEWS = { home: homeView, docs: documentsView, doc: readerView, vote: voteView, floor: floorView, amend: amendView,
+  consult: consultView };
 const $ = (selector) => document.querySelector(selector);
 
 const app = {
@@ -47,6 +50,7 @@ const app = {
       // meeting goes. Sealing keeps the ordinary papers readable (docs/TABLET.md).
       await wipeAll(store.state.pairing.meeting_id);
       await clearAll();
+      consultations.forget();
       store.state.documents = [];
     }
     await kvSet("wiped_at", new Date().toISOString());
@@ -144,6 +148,7 @@ function renderChrome() {
   }
   const poll = store.state.poll;
   $("#tabs a[data-view=vote]").classList.toggle("attention", !!poll && poll.status === "open");
+  $("#tabs a[data-view=consult]").classList.toggle("attention", consultations.waiting());
   const banner = $("#announcement");
   banner.textContent = store.state.announcement?.text || "";
   banner.hidden = !store.state.announcement?.text;
@@ -202,6 +207,7 @@ async function unpair(message) {
   localStorage.removeItem("hemicycle.pairing");
   voteView.forgetBallots();
   await clearAll();
+  consultations.forget();
   if (meetingId) await wipeAll(meetingId);
   showPairing(message);
 }
@@ -226,6 +232,7 @@ async function start(pairing) {
     : (await kvGet("documents").catch(() => null)) || [];
   if (await kvGet("wiped_at").catch(() => null)) document.body.dataset.wiped = "true";
   annotations.init(app);
+  await consultations.init();
   const live = createLive({ auth: { token: pairing.token }, meetingId: pairing.meeting_id });
   app.live = live;
   live.onSnapshot((snapshot, revision) => {
@@ -237,6 +244,8 @@ async function start(pairing) {
   live.on("*", onEvent);
   live.onMessage("revoked", () => unpair(t("pair_revoked")));
   live.onMessage("wipe", () => app.wipe("wipe"));
+  // Written consultations belong to no meeting: their own messages, to the member's account.
+  live.onMessage("consultation", (message) => consultations.received(message?.type, message?.payload));
   live.state.subscribe((value, detail) => {
     const was = app.connection;
     app.connection = value;
@@ -244,6 +253,7 @@ async function start(pairing) {
     if (value === "online" && was !== "online") {
       annotations.flush();
       app.refreshDocuments();
+      consultations.load(); // what was missed while away: the messages are not replayed
       reportStatus();
     }
     if (value === "refused" && detail && ["invalid_token", "revoked"].includes(detail.code)) {
@@ -252,6 +262,7 @@ async function start(pairing) {
   });
   if (!chromeSubscribed) {
     store.subscribe(renderChrome);
+    consultations.subscribe(renderChrome);
     watchDeviceStatus().then(() => { if (app.connection === "online") reportStatus(); });
   }
   chromeSubscribed = true;

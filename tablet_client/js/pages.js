@@ -12,6 +12,40 @@ export function pageUrl(doc, version, page, size = "large") {
   return `/api/v1/documents/${doc.id}/versions/${version.number}/pages/${page}.jpg?size=${size}`;
 }
 
+// Page links (docs/DEPLOYMENT.md, "Page images"): behind nginx with page links, the worker
+// gives a reader of a non-confidential version a short-lived query that nginx checks alone.
+// Pages are still kept under their plain URL; the token still goes with every request, so
+// a link that expired or was refused is answered the ordinary way.
+const links = new Map(); // "document/version" -> { query, until } (query null: none offered)
+
+async function pageLink(doc, version) {
+  const key = `${doc.id}/${version.number}`;
+  const known = links.get(key);
+  if (known && known.until > Date.now()) return known.query;
+  let query = null;
+  let until = Date.now() + 60_000; // none offered: ask again in a minute
+  try {
+    const answer = await fetch(`/api/v1/documents/${doc.id}/versions/${version.number}/pages/access`,
+                               { headers: authHeaders(), cache: "no-store" });
+    query = answer.status === 204 ? answer.headers.get("X-Hemicycle-Page-Link") : null;
+    const expires = query ? Number(new URLSearchParams(query).get("pe")) * 1000 : 0;
+    const serverNow = Date.parse(answer.headers.get("Date") || "");
+    // The server's clock decides the expiry: measure the link's life from its Date header.
+    if (expires && serverNow) until = Date.now() + (expires - serverNow) - 3000;
+    else if (query) until = Date.now() + 5000;
+  } catch (err) {
+    until = Date.now() + 10_000; // offline: pages come from the cache meanwhile
+  }
+  links.set(key, { query, until });
+  return query;
+}
+
+async function linked(doc, version, url) {
+  if (doc.confidential) return url; // never offered: confidential pages are checked each time
+  const query = await pageLink(doc, version);
+  return query ? `${url}&${query}` : url;
+}
+
 async function fromCache(name, url) {
   if (!("caches" in self) || !(await caches.has(name))) return null;
   const cache = await caches.open(name);
@@ -24,10 +58,10 @@ async function fromCache(name, url) {
 const wiped = () => typeof document !== "undefined" && document.body.dataset.wiped === "true";
 const keeps = (doc) => !(doc.confidential && wiped());
 
-async function fetchAndKeep(name, url, keep = true) {
+async function fetchAndKeep(name, url, keep = true, from = url) {
   let response;
   try {
-    response = await fetch(url, { headers: authHeaders(), cache: "no-store" });
+    response = await fetch(from, { headers: authHeaders(), cache: "no-store" });
   } catch (err) {
     throw new ApiError(0, "offline", String(err));
   }
@@ -45,7 +79,8 @@ export async function pageImage(meetingId, doc, version, page, size = "large") {
   const url = pageUrl(doc, version, page, size);
   if (objectUrls.has(url)) return objectUrls.get(url);
   const name = cacheName(meetingId, doc.confidential);
-  const blob = (await fromCache(name, url)) || (await fetchAndKeep(name, url, keeps(doc)));
+  const blob = (await fromCache(name, url))
+    || (await fetchAndKeep(name, url, keeps(doc), await linked(doc, version, url)));
   const objectUrl = URL.createObjectURL(blob);
   objectUrls.set(url, objectUrl);
   return objectUrl;
@@ -74,7 +109,7 @@ export async function saveForOffline(meetingId, doc, version, progress = () => {
     for (const size of ["large", "thumb"]) {
       const url = pageUrl(doc, version, page, size);
       if (!keeps(doc)) return;                     // wiped meanwhile
-      if (!(await cache.match(url))) await fetchAndKeep(name, url, true);
+      if (!(await cache.match(url))) await fetchAndKeep(name, url, true, await linked(doc, version, url));
     }
     progress(page, total);
   }

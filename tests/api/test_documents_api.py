@@ -274,3 +274,24 @@ def test_the_accel_setting_must_be_a_location_path(monkeypatch):
         Config.from_env(SECRET_KEY="x")
     monkeypatch.setenv("HEMICYCLE_ACCEL_REDIRECT", "/_pages/")
     assert Config.from_env(SECRET_KEY="x").ACCEL_REDIRECT == "/_pages/"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("HEMICYCLE_PAGE_LINK_SECRET", "short", "32 to 128 letters and digits"),
+    ("HEMICYCLE_PAGE_LINK_SECRET", "a" * 31 + '"', "32 to 128 letters and digits"),
+    ("HEMICYCLE_PAGE_LINK_SECONDS", "0", "5 to 3600"),
+    ("HEMICYCLE_PAGE_LINK_SECONDS", "1e3", "5 to 3600"),
+])
+def test_page_link_settings_are_checked_at_start(monkeypatch, name, value, message):
+    from server.config import Config
+
+    monkeypatch.setenv(name, value)  # a quote would end nginx's secure_link_md5 string
+    with pytest.raises(ValueError, match=message):
+        Config.from_env(SECRET_KEY="x")
+
+
+def test_without_a_page_link_secret_no_link_is_offered(client, world):
+    document = upload(client, world)
+    access = client.get(f"/api/v1/documents/{document['id']}/versions/1/pages/access",
+                        headers=bearer(world.reader_token))
+    assert access.status_code == 204 and "X-Hemicycle-Page-Link" not in access.headers

@@ -79,7 +79,9 @@ def test_office_sees_progress_members_see_only_their_own(env):
         assert all("Chưa rõ" not in str(m) for m in bao.received)
 
         reminded = office_http.post(f"{env.url}/api/v1/consultations/{cid}/remind")
-        assert reminded.status_code == 200 and reminded.json() == {"reminded": [world.bao.id]}
+        assert reminded.status_code == 200 and reminded.json() == {
+            "reminded": [world.bao.id], "email_enabled": False, "emailed": [],
+            "email_failed": [], "without_email": [], "email_error": None}
         bao.wait_for_consultation("consultation.reminder", id=cid, my_answer=None)
         office.wait_for_consultation("consultation.reminder", id=cid)
 

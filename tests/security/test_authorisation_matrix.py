@@ -152,6 +152,7 @@ RULES: dict[str, Rule] = {
     "POST api.add_version": Rule(P.PREPARE, form=_pdf_form),
     "GET api.document_pdf": Rule(P.VIEW),
     "GET api.page_image": Rule(P.VIEW),
+    "GET api.page_access": Rule(P.VIEW),
     "GET api.page_text": Rule(P.VIEW),
     # Staff accounts are not readers with annotations of their own: they get an empty list.
     "GET api.list_annotations": Rule(P.VIEW),

@@ -22,6 +22,9 @@ CONFIDENTIAL: dict[str, set[str]] = {
     "api.document_pdf": STAFF,
     "api.page_image": STAFF | {"tablet"},
     "api.page_text": STAFF,
+    # nginx's question before it sends cached files (docs/DEPLOYMENT.md): 204 to readers, and
+    # never the page cache's folder to the confidential document's reader (second test below)
+    "api.page_access": STAFF | {"tablet"},
     "api.list_annotations": STAFF | {"tablet"},  # staff accounts: an empty list
     "api.annotated_pdf": {"chair", "tablet"},  # participants only; the tablet's is rasterised
 }
@@ -47,12 +50,13 @@ def test_only_staff_and_the_named_reader_get_it_in_their_form(world_app, roles, 
     for role in ROLES:
         response = roles.request(role, "GET", url)
         if role in CONFIDENTIAL[endpoint]:
-            if response.status_code != 200:
+            if response.status_code != (204 if endpoint == "api.page_access" else 200):
                 problems.append(f"{role} (allowed) got {response.status_code}")
                 continue
             if role == "tablet":
                 assert "no-store" in response.headers.get("Cache-Control", "") \
-                    or endpoint in ("api.get_document", "api.list_annotations"), \
+                    or endpoint in ("api.get_document", "api.list_annotations",
+                                    "api.page_access"), \
                     f"a watermarked answer may be cached: {response.headers.get('Cache-Control')}"
                 if response.mimetype == "application/pdf":
                     with pymupdf.open("pdf", response.data) as doc:
@@ -72,3 +76,13 @@ def test_the_reader_sees_a_watermarked_image_not_the_clean_one(world_app, roles)
     assert clean.status_code == marked.status_code == 200
     assert clean.data != marked.data, "the reader got the clean page image"
     assert "no-store" in marked.headers["Cache-Control"]
+
+
+def test_the_proxy_is_never_told_to_send_the_reader_the_clean_files(world_app, roles):
+    _app, world = world_app
+    url = f"/api/v1/documents/{world.ids['confidential_document_id']}/versions/1/pages/access"
+    staff = roles.request("secretary", "GET", url)
+    reader = roles.request("tablet", "GET", url)
+    assert staff.status_code == reader.status_code == 204
+    assert staff.headers.get("X-Hemicycle-Pages"), "staff read the clean pages from the cache"
+    assert "X-Hemicycle-Pages" not in reader.headers, "nginx would send the reader clean pages"

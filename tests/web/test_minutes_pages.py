@@ -103,6 +103,9 @@ def test_the_page_shows_what_verification_finds(client, auth, app):
     assert "The signed file does not pass verification" in page
     assert "the form has the fields sig_chair, sig_secretary, sig_note" in page
     assert "Verified:" not in page
+    vi = client.get(f"/meetings/{meeting.id}/minutes?lang=vi").get_data(as_text=True)
+    assert "biểu mẫu có các ô sig_chair, sig_secretary, sig_note" in vi
+    assert "the form has the fields" not in vi and "tệp không chứa dữ liệu thu hồi" in vi
 
 
 def test_the_page_gives_the_signer_a_one_time_link_for_their_token(client, auth, held):

@@ -6,7 +6,10 @@
   allowed, or from a non-member, with nothing changed.
 - ``closing``: closing (on time, early, or when everyone answered) and the tally by the
   same rules engine as polls (``server.services.voting.tally``).
-- ``reminding``: a reminder to the members who have not answered (live, audited; no email).
+- ``emailing``: the emails to members asked and reminded, written in the transaction and
+  sent after its commit (``server.services.mail``); the outcome per member audited.
+- ``reminding``: a reminder to the members who have not answered (live, audited) and, where
+  SMTP is configured, by email.
 
 Callers import the modules: ``from server.services.consultations import answering``.
 """

@@ -8,6 +8,8 @@ background task reached it is rendered on demand, in the sandbox as well.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import threading
 import time
@@ -149,6 +151,38 @@ def accel_redirect(plan: PagePlan) -> str | None:
         return None
     path = cached_variant(plan.version, plan.page, plan.size, plan.ext)
     return prefix + path.relative_to(render.cache_root(Path(current_app.config["DATA_DIR"]))).as_posix()
+
+
+def shared_pages(actor: Actor | None, document_id: int, number: int,
+                 found: Found | None = None) -> dict:
+    """Whether ``actor`` may have the version's page images as the cached files, the same
+    for every reader: ``{"X-Hemicycle-Pages": <the version's folder in the page cache>,
+    "cacheable": bool}``, or ``{}`` when their pages are watermarked for them. NotFound
+    (or NotAuthenticated) as for a page."""
+    reading = readable(actor, document_id, number, found)
+    if reading.right.watermark:
+        return {}
+    folder = render.cache_folder(reading.version.blob_sha256)
+    headers = {"X-Hemicycle-Pages": folder, "cacheable": not reading.document.confidential}
+    secret = current_app.config.get("PAGE_LINK_SECRET")
+    if secret and not reading.document.confidential:
+        headers["X-Hemicycle-Page-Link"] = page_link(
+            document_id, number, folder, secret, current_app.config["PAGE_LINK_SECONDS"])
+    return headers
+
+
+def page_link(document_id: int, number: int, folder: str, secret: str, seconds: int,
+              now: float | None = None) -> str:
+    """The query a reader adds to the version's page URLs so that nginx's ``secure_link``
+    sends the files without asking a worker, until the link expires (docs/DEPLOYMENT.md,
+    "Page images"): ``pf`` the version's folder in the page cache, ``pe`` the expiry (Unix
+    time), ``pl`` nginx's MD5 of ``<pe><document>/<version>/<pf> <secret>``, base64url.
+    Only for versions whose pages are the same file for every reader and not
+    confidential: the link is a capability to those files, whoever holds it."""
+    expires = int(now if now is not None else time.time()) + seconds
+    signed = f"{expires}{document_id}/{number}/{folder} {secret}".encode()
+    digest = base64.urlsafe_b64encode(hashlib.md5(signed).digest()).rstrip(b"=").decode()
+    return f"pf={folder}&pe={expires}&pl={digest}"
 
 
 def page_text(actor: Actor | None, document_id: int, number: int, page: int) -> str:

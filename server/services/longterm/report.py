@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from server.sentences import Sentence
+
 
 @dataclass
 class Carried:
@@ -104,7 +106,7 @@ def revocation_status(cert, data: Carried) -> str:
     """What the file's OCSP responses, then CRLs, say of ``cert``: 'good (OCSP, ...)',
     'revoked ...', 'not revoked (CRL ...)', or that it carries nothing about it."""
     if cert is None:
-        return "unknown"
+        return Sentence("unknown")
     serial = _serial(cert)
     for response in data.ocsps:
         try:
@@ -119,8 +121,12 @@ def revocation_status(cert, data: Carried) -> str:
             produced = tbs["produced_at"].native
             if status == "revoked":
                 revoked = single["cert_status"].chosen["revocation_time"].native
-                return f"revoked on {revoked:%Y-%m-%d %H:%M} UTC (OCSP)"
-            return f"{status} (OCSP response of {produced:%Y-%m-%d %H:%M} UTC)"
+                return Sentence("revoked on %(when)s UTC (OCSP)", when=f"{revoked:%Y-%m-%d %H:%M}")
+            if status == "good":
+                return Sentence("good (OCSP response of %(when)s UTC)",
+                                when=f"{produced:%Y-%m-%d %H:%M}")
+            return Sentence("unknown to the CA (OCSP response of %(when)s UTC)",
+                            when=f"{produced:%Y-%m-%d %H:%M}")
     issuer = cert.issuer
     for crl in data.crls:
         tbs = crl["tbs_cert_list"]
@@ -129,9 +135,10 @@ def revocation_status(cert, data: Carried) -> str:
         for entry in tbs["revoked_certificates"]:
             if entry["user_certificate"].native == serial:
                 when = entry["revocation_date"].native
-                return f"revoked on {when:%Y-%m-%d %H:%M} UTC (CRL)"
-        return f"not revoked (CRL of {tbs['this_update'].native:%Y-%m-%d %H:%M} UTC)"
-    return "no revocation data in the file"
+                return Sentence("revoked on %(when)s UTC (CRL)", when=f"{when:%Y-%m-%d %H:%M}")
+        return Sentence("not revoked (CRL of %(when)s UTC)",
+                        when=f"{tbs['this_update'].native:%Y-%m-%d %H:%M}")
+    return Sentence("no revocation data in the file")
 
 
 def timestamp_time_of_document(embedded) -> datetime:

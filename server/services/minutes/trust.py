@@ -142,11 +142,23 @@ def usage_problem(cert) -> str | None:
     return None
 
 
+async def _validate_path(validator, context) -> None:
+    try:
+        await validator.async_validate_path()
+    finally:
+        await context.aclose()  # the fetchers' HTTP session
+
+
 @outside_event_loop
 def certificate_problem(certificate: x509.Certificate, chain: list[x509.Certificate],
                         roots: list[x509.Certificate],
                         at: datetime | None = None) -> CertificateProblem | None:
-    """Why ``certificate`` may not sign minutes at ``at`` (default now), or None."""
+    """Why ``certificate`` may not sign minutes at ``at`` (default now), or None.
+
+    Revocation is asked of the certificate's CA (its OCSP responder or CRL, from the URLs the
+    certificate names) before anything is stored: a revoked certificate is refused; a CA
+    that cannot be reached does not stop the signing here (soft-fail: the long-term
+    signature's own revocation data is then fetched, and required, at signing)."""
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import (
         ExpiredError, InvalidCertificateError, NotYetValidError, PathBuildingError,
@@ -159,7 +171,7 @@ def certificate_problem(certificate: x509.Certificate, chain: list[x509.Certific
                                   "HEMICYCLE_TRUST_ROOTS).")
     cert, *intermediates = to_asn1([certificate, *chain])
     context = ValidationContext(trust_roots=to_asn1(roots), other_certs=intermediates,
-                                moment=at, allow_fetching=False)
+                                moment=at, allow_fetching=True, revocation_mode="soft-fail")
     validator = CertificateValidator(cert, intermediate_certs=intermediates,
                                      validation_context=context)
     usage = usage_problem(cert)
@@ -167,7 +179,7 @@ def certificate_problem(certificate: x509.Certificate, chain: list[x509.Certific
         return CertificateProblem("certificate_not_for_signing",
                                   f"The certificate is not meant for signing documents ({usage}).")
     try:
-        asyncio.run(validator.async_validate_path())
+        asyncio.run(_validate_path(validator, context))
     except PathBuildingError:
         return CertificateProblem("certificate_untrusted", _untrusted(certificate))
     except ExpiredError:

@@ -26,24 +26,28 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import MeetingRole, Minutes, Participant, UserCertificate
 from server.pdf.signature_fields import FIELDS, SIGNING_ORDER, layout_problems
+from server.sentences import Sentence
 from server.services.longterm import report as longterm_report
 from server.services.minutes import trust
 
 _HEAD_LABEL = "audit chain head"
 ACCEPTED_LATER_CHANGES = ("NONE", "LTA_UPDATES", "FORM_FILLING")
 CLOCK_SLACK = timedelta(minutes=5)
+# The signers' roles as a sentence names them (translated with it).
+ROLE_NAMES = {"chair": Sentence("chair"), "secretary": Sentence("secretary")}
+
 _TRUST_PROBLEMS = {
-    "NO_CERTIFICATE_CHAIN_FOUND": "not trusted: its certificate does not lead to a trusted root",
-    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "not trusted: its certificate chain is broken",
-    "CHAIN_CONSTRAINTS_FAILURE": "not trusted: its certificate chain breaks a constraint",
-    "EXPIRED": "its certificate had expired when it signed",
-    "OUT_OF_BOUNDS_NO_POE": "its certificate was not valid when it signed",
-    "OUT_OF_BOUNDS_NOT_REVOKED": "its certificate was not valid when it signed",
-    "NOT_YET_VALID": "its certificate was not yet valid when it signed",
-    "REVOKED": "its certificate is revoked",
-    "REVOKED_NO_POE": "its certificate is revoked",
-    "REVOKED_CA_NO_POE": "the CA of its certificate is revoked",
-    "SIG_CONSTRAINTS_FAILURE": "its certificate is not meant for signing documents (key usage)",
+    "NO_CERTIFICATE_CHAIN_FOUND": Sentence("not trusted: its certificate does not lead to a trusted root"),
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": Sentence("not trusted: its certificate chain is broken"),
+    "CHAIN_CONSTRAINTS_FAILURE": Sentence("not trusted: its certificate chain breaks a constraint"),
+    "EXPIRED": Sentence("its certificate had expired when it signed"),
+    "OUT_OF_BOUNDS_NO_POE": Sentence("its certificate was not valid when it signed"),
+    "OUT_OF_BOUNDS_NOT_REVOKED": Sentence("its certificate was not valid when it signed"),
+    "NOT_YET_VALID": Sentence("its certificate was not yet valid when it signed"),
+    "REVOKED": Sentence("its certificate is revoked"),
+    "REVOKED_NO_POE": Sentence("its certificate is revoked"),
+    "REVOKED_CA_NO_POE": Sentence("the CA of its certificate is revoked"),
+    "SIG_CONSTRAINTS_FAILURE": Sentence("its certificate is not meant for signing documents (key usage)"),
 }
 
 
@@ -93,9 +97,11 @@ def _validity_problem(cert, at: datetime) -> str | None:
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     if at > not_after:
-        return f"its certificate had expired when it signed (valid until {not_after:%Y-%m-%d})"
+        return Sentence("its certificate had expired when it signed (valid until %(day)s)",
+                        day=f"{not_after:%Y-%m-%d}")
     if at < not_before:
-        return f"its certificate was not yet valid when it signed (from {not_before:%Y-%m-%d})"
+        return Sentence("its certificate was not yet valid when it signed (from %(day)s)",
+                        day=f"{not_before:%Y-%m-%d}")
     return None
 
 
@@ -106,33 +112,35 @@ def _indication(status) -> str:
 def _problems(status, roots, claimed: datetime | None, now: datetime) -> list[str]:
     problems = []
     if not status.intact:
-        problems.append("the signed bytes were changed (digest mismatch)")
+        problems.append(Sentence("the signed bytes were changed (digest mismatch)"))
     elif not status.valid:
-        problems.append("the signature value does not verify")
+        problems.append(Sentence("the signature value does not verify"))
     usage = trust.usage_problem(status.signing_cert) if status.signing_cert else None
     if usage:
-        problems.append(f"its certificate is not meant for signing documents ({usage})")
+        problems.append(Sentence("its certificate is not meant for signing documents (%(usage)s)",
+                                 usage=usage))
     if not status.trusted and not (usage and _indication(status) == "CHAIN_CONSTRAINTS_FAILURE"):
         if not roots:
-            problems.append("not trusted: no trust roots (the deployment's CA, "
-                            "HEMICYCLE_TRUST_ROOTS or --trust)")
+            problems.append(Sentence("not trusted: no trust roots (the deployment's CA, "
+                                     "HEMICYCLE_TRUST_ROOTS or --trust)"))
         else:
             indication = _indication(status)
             window = _validity_problem(status.signing_cert, claimed or now)
             if window and indication in _WINDOW_INDICATIONS:
                 problems.append(window)
             elif status.signing_cert is not None and status.signing_cert.self_signed != "no":
-                problems.append("not trusted: its certificate is self-signed")
+                problems.append(Sentence("not trusted: its certificate is self-signed"))
             else:
-                problems.append(_TRUST_PROBLEMS.get(indication,
-                                                    f"not trusted ({indication or 'unknown'})"))
+                problems.append(_TRUST_PROBLEMS.get(indication) or Sentence(
+                    "not trusted (%(indication)s)", indication=indication or "unknown"))
     if claimed is None:
-        problems.append("it states no signing time")
+        problems.append(Sentence("it states no signing time"))
     elif claimed > now + CLOCK_SLACK:
-        problems.append(f"it claims to be signed in the future ({claimed:%Y-%m-%d %H:%M} UTC)")
+        problems.append(Sentence("it claims to be signed in the future (%(when)s UTC)",
+                                 when=f"{claimed:%Y-%m-%d %H:%M}"))
     level = status.modification_level.name if status.modification_level else "NONE"
     if level not in ACCEPTED_LATER_CHANGES:
-        problems.append(f"the file was changed after it ({level})")
+        problems.append(Sentence("the file was changed after it (%(level)s)", level=level))
     return problems
 
 
@@ -163,11 +171,11 @@ def _check(embedded, reader, timestamps, roots, asn1_roots, data, now) -> Signat
     problems = _problems(status, roots, stamped or claimed, now)
     token = status.timestamp_validity
     if stamped is not None and not (token and token.intact and token.valid and token.trusted):
-        problems.append("its timestamp does not hold or is not from a trusted TSA")
+        problems.append(Sentence("its timestamp does not hold or is not from a trusted TSA"))
     elif stamped is not None and token.signing_cert["tbs_certificate"]["validity"][
             "not_after"].native < next_time:
-        problems.append("its timestamp's certificate expired before a document timestamp "
-                        "renewed it")
+        problems.append(Sentence("its timestamp's certificate expired before a document "
+                                 "timestamp renewed it"))
     return SignatureCheck(
         field=embedded.field_name, signer=_name(cert, "subject"),
         intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
@@ -197,17 +205,22 @@ def _timestamp_problems(timestamps, asn1_roots, data, now) -> list[str]:
         try:
             status = validate_pdf_timestamp(stamp, context)
         except Exception as exc:  # a malformed timestamp token
-            problems.append(f"the document timestamp {stamp.field_name} cannot be read: {exc}")
+            problems.append(Sentence("the document timestamp %(field)s cannot be read: %(error)s",
+                                     field=stamp.field_name, error=str(exc)))
             continue
         when = f"{status.timestamp:%Y-%m-%d %H:%M} UTC"
         expires = status.signing_cert["tbs_certificate"]["validity"]["not_after"].native
         if not (status.intact and status.valid):
-            problems.append(f"the document timestamp of {when} does not match the file")
+            problems.append(Sentence("the document timestamp of %(when)s does not match the file",
+                                     when=when))
         elif not status.trusted:
-            problems.append(f"the document timestamp of {when} is not from a trusted TSA")
+            problems.append(Sentence("the document timestamp of %(when)s is not from a trusted TSA",
+                                     when=when))
         elif expires < renewed:
-            problems.append(f"the certificate of the document timestamp of {when} expired on "
-                            f"{expires:%Y-%m-%d} (the archive must be re-timestamped before)")
+            problems.append(Sentence(
+                "the certificate of the document timestamp of %(when)s expired on %(day)s "
+                "(the archive must be re-timestamped before)", when=when,
+                day=f"{expires:%Y-%m-%d}"))
     return problems
 
 
@@ -228,7 +241,7 @@ def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FI
         layout = layout_problems(reader, embedded_signatures, timestamps)
         data = longterm_report.carried(reader)
     except Exception as exc:  # pyHanko raises several kinds on a broken file
-        return PdfCheck([], None, error=f"not a readable PDF: {exc}")
+        return PdfCheck([], None, error=Sentence("not a readable PDF: %(error)s", error=str(exc)))
     asn1_roots = trust.to_asn1(roots)
     now = at or datetime.now(timezone.utc)
     checks = []
@@ -238,17 +251,19 @@ def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FI
         except Exception as exc:  # a malformed signature dictionary or CMS
             checks.append(SignatureCheck(embedded.field_name or "?", "", False, False, False,
                                          "NONE", "NONE", None, "",
-                                         [f"the signature cannot be read: {exc}"]))
+                                         [Sentence("the signature cannot be read: %(error)s",
+                                                   error=str(exc))]))
     result = PdfCheck(checks, stated_audit_head(pdf), problems=layout)
     result.problems.extend(_timestamp_problems(timestamps, asn1_roots, data, now))
     result.timestamps = [longterm_report.timestamp_time_of_document(t).isoformat()
                          for t in timestamps]
     if len(checks) != expected:
-        result.problems.append(f"the minutes carry {len(checks)} signature(s), "
-                               f"not {expected} ({', '.join(SIGNING_ORDER[:expected])})")
+        result.problems.append(Sentence(
+            "the minutes carry %(count)s signature(s), not %(expected)s (%(signers)s)",
+            count=len(checks), expected=expected, signers=", ".join(SIGNING_ORDER[:expected])))
     elif checks and checks[-1].coverage != "ENTIRE_FILE" and (
             checks[-1].modifications not in ("NONE", "LTA_UPDATES")):
-        result.problems.append("the last signature does not cover the whole file")
+        result.problems.append(Sentence("the last signature does not cover the whole file"))
     return result
 
 
@@ -283,7 +298,8 @@ def check_record(result: PdfCheck, pdf: bytes, minutes: Minutes, unsigned_pdf: b
     if result.error:
         return
     if unsigned_pdf is None or not pdf.startswith(unsigned_pdf):
-        result.problems.append("the file does not extend the minutes as they were finalised")
+        result.problems.append(Sentence("the file does not extend the minutes as they were "
+                                        "finalised"))
     recorded = {s.role.value: s for s in minutes.signatures}
     by_role = {role: _registered(minutes, role) for role in SIGNING_ORDER}
     for role, check in zip(SIGNING_ORDER, result.signatures):
@@ -293,16 +309,19 @@ def check_record(result: PdfCheck, pdf: bytes, minutes: Minutes, unsigned_pdf: b
             other = next((r for r in SIGNING_ORDER
                           if r != role and check.fingerprint in by_role[r][0]), None)
             check.problems.append(
-                f"signed with the {other}'s certificate in the {role}'s place" if other else
-                f"not signed with a certificate registered for the meeting's {role}")
+                Sentence("signed with the %(other)s's certificate in the %(role)s's place",
+                         other=ROLE_NAMES[other], role=ROLE_NAMES[role]) if other else
+                Sentence("not signed with a certificate registered for the meeting's %(role)s",
+                         role=ROLE_NAMES[role]))
             continue
         if signature is None or signature.certificate_fingerprint != check.fingerprint:
-            check.problems.append(f"the server recorded no such signature by the {role}")
+            check.problems.append(Sentence("the server recorded no such signature by the %(role)s",
+                                           role=ROLE_NAMES[role]))
             continue
         row = next(r for r in rows if r.fingerprint_sha256 == check.fingerprint)
         if row.revoked_at is not None and row.revoked_at <= signature.signed_at:
-            check.problems.append(f"its certificate was revoked on {row.revoked_at:%Y-%m-%d}, "
-                                  "before it signed")
+            check.problems.append(Sentence("its certificate was revoked on %(day)s, before it signed",
+                                           day=f"{row.revoked_at:%Y-%m-%d}"))
 
 
 def verify_minutes(minutes: Minutes) -> PdfCheck:
@@ -323,5 +342,5 @@ def verify_minutes(minutes: Minutes) -> PdfCheck:
 def problems_of(result: PdfCheck) -> list[str]:
     """Every problem as one line, for a page or an error message."""
     lines = [result.error] if result.error else []
-    return lines + result.problems + [f"{s.field}: {p}" for s in result.signatures
-                                      for p in s.problems]
+    return lines + result.problems + [Sentence("%(field)s: %(problem)s", field=s.field, problem=p)
+                                      for s in result.signatures for p in s.problems]

@@ -155,3 +155,34 @@ def test_after_the_signers_expire_and_with_the_ca_gone_the_file_still_proves_it(
     flipped[at] ^= 0x01
     broken = verify_pdf(bytes(flipped), roots, at=later)
     assert not broken.ok
+
+
+def test_a_certificate_its_ca_revoked_is_refused_before_anything_is_stored(app, final, tmp_path):  # noqa: F811
+    _meeting, chair, _secretary = final
+    with running_pki(tmp_path / "pki") as ltv_pki:  # its own: the module's may be stopped
+        _register_revoked(app, ltv_pki, chair)
+
+
+def _register_revoked(app, ltv_pki, chair):
+    from sqlalchemy import func, select
+
+    from server.errors import InvalidInput
+    from server.models import UserCertificate
+
+    def registered() -> int:
+        return db.session.scalar(select(func.count(UserCertificate.id))
+                                 .where(UserCertificate.user_id == chair.user.id))
+
+    before = registered()
+    app.config["TRUST_ROOTS"] = (str(ltv_pki.root_file()),)
+    for register in (
+            lambda: ca.import_pkcs12(chair.user, ltv_pki.pkcs12("former", DEMO_PASSPHRASE),
+                                     DEMO_PASSPHRASE),
+            lambda: ca.register_token_certificate(chair.user, ltv_pki.cert("former"),
+                                                  [ltv_pki.cert("root")])):
+        with pytest.raises(InvalidInput) as error:
+            register()
+        assert error.value.code == "certificate_revoked", error.value.message
+    assert registered() == before
+    # The same CA's certificate that is not revoked registers (the refusal was the OCSP's).
+    ca.register_token_certificate(chair.user, ltv_pki.cert("chair"), [ltv_pki.cert("root")])

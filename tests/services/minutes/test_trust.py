@@ -138,8 +138,8 @@ def test_finding_3_a_third_field_after_the_chair_fails(sealed):
     assert all(s.ok for s in result.signatures)  # both signatures are genuine and trusted
     assert not result.ok
     assert result.problems == [
-        "the form has the fields sig_chair, sig_secretary, sig_note, not exactly sig_chair "
-        "and sig_secretary",
+        "the form has the fields sig_chair, sig_secretary, sig_note, not exactly sig_chair, "
+        "sig_secretary",
         "page 1 has an annotation that is not a signature field of the minutes (/Widget sig_note)",
         "something was added to the file between sig_chair and sig_secretary"]
     assert not _verify(attacked, minutes).ok
@@ -188,7 +188,7 @@ def test_an_overlay_in_the_secretarys_own_revision_fails(sealed):
     attacked = _sign_real(with_box, "secretary", _p12(minutes.signatures[1]), "Lê Thị Thu Hà")
     result = _verify(attacked)
     assert not result.ok
-    assert any("not exactly sig_chair and sig_secretary" in p for p in result.problems)
+    assert any("not exactly sig_chair, sig_secretary" in p for p in result.problems)
 
 
 def test_the_secretary_cannot_be_made_to_sign_over_an_overlay(app):

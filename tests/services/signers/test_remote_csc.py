@@ -2,10 +2,12 @@
 holding the secretary's key in a certomancer PKI), pyHanko's CSC signer on our side."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import requests
@@ -61,10 +63,6 @@ CONFIG = """\
 
 @pytest.fixture
 def csc_service(tmp_path):
-    try:
-        import csc_dummy  # noqa: F401
-    except ImportError:
-        service_unavailable("certomancer-csc-dummy", "pip install -e '.[dev]'")
     keys = tmp_path / "csc-keys"
     keys.mkdir()
     for name in ("root", "secretary"):
@@ -75,7 +73,18 @@ def csc_service(tmp_path):
     port = free_port()
     config = tmp_path / "certomancer.yml"
     config.write_text(textwrap.dedent(CONFIG).format(port=port, keys=keys))
-    log = open(tmp_path / "csc.log", "wb")
+    with running_csc(config, port, tmp_path / "csc.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_csc(config: Path, port: int, log_path: Path):
+    """certomancer-csc-dummy serving the keys of the certomancer ``config`` on ``port``."""
+    try:
+        import csc_dummy  # noqa: F401
+    except ImportError:
+        service_unavailable("certomancer-csc-dummy", "pip install -e '.[dev]'")
+    log = open(log_path, "wb")
     process = subprocess.Popen([sys.executable, "-m", "csc_dummy", str(config), str(port), "1"],
                                stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
@@ -87,11 +96,12 @@ def csc_service(tmp_path):
             return process.poll() is not None
     try:
         wait_until(up, 30, "the CSC service")
-        assert process.poll() is None, (tmp_path / "csc.log").read_text()
+        assert process.poll() is None, log_path.read_text()
         yield url
     finally:
         process.terminate()
         process.wait(10)
+        log.close()
 
 
 def test_the_secretary_signs_through_a_csc_service(app, csc_service, tmp_path):
