@@ -1,7 +1,7 @@
 // The tablet's service worker: keeps the app itself (HTML, scripts, styles, socket.io client)
 // so it starts without the server. Page images are cached by the app (js/pages.js) in
 // Cache Storage; API calls and the socket always go to the network.
-const VERSION = "hemicycle-tablet-v4";
+const VERSION = "hemicycle-tablet-v5";
 const SHELL = [
   "/tablet/",
   "/tablet/css/tablet.css",

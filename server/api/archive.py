@@ -29,11 +29,12 @@ ArchiveSearchQuery = create_model(
 
 
 class SearchHit(BaseModel):
-    meeting_id: int
+    meeting_id: int | None = Field(None, description="the sealed meeting (none for a consultation)")
+    consultation_id: int | None = Field(None, description="the closed written consultation")
     title: str
     body: str
-    starts_at: str
-    kind: str = Field(description="meeting, minutes or page")
+    starts_at: str = Field(description="when the meeting started, or the consultation closed")
+    kind: str = Field(description="meeting, minutes, page or consultation")
     ref: str
     label: str
     snippet: str
@@ -50,8 +51,8 @@ class SealedMeetingOut(BaseModel):
 
 
 @bp.get("/archive/search")
-@endpoint("Full-text search over the minutes and document pages of sealed meetings, "
-          "without regard to Vietnamese diacritics", tag="archive", query=ArchiveSearchQuery,
+@endpoint("Full-text search over the minutes and document pages of sealed meetings, then "
+          "closed written consultations, without regard to Vietnamese diacritics", tag="archive", query=ArchiveSearchQuery,
           response=list[SearchHit], auth=ARCHIVISTS)
 def search_archive(query):
     hits = archive_search.search(current_actor(), query.q, body=query.body,

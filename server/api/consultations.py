@@ -1,7 +1,11 @@
 """REST endpoints: written consultations between sessions (xin ý kiến)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+from flask import jsonify, request, send_file
 
 from server.api.blueprint import bp
 from server.api.spec import endpoint
@@ -9,7 +13,10 @@ from server.auth import current_actor
 from server.errors import NotAuthenticated
 from server.extensions import db
 from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn, ReminderOut
-from server.services.consultations import answering, asking, closing, emailing, reminding
+from server.services.access import require_account_role
+from server.services.archive import consultation_package, search as archive_search
+from server.services.consultations import (
+    answering, asking, closing, emailing, reminding, reporting)
 
 OFFICE = "the office: secretary and admin accounts"
 SEERS = "the office, and the members asked (logged in, or their paired tablet)"
@@ -27,6 +34,7 @@ def _close_due() -> None:
     # A consultation past its deadline is closed and tallied before anyone reads it.
     if closing.close_due():
         db.session.commit()
+    reporting.issue_pending()  # after the closing's commit: see reporting
 
 
 def _answer(consultation, actor, status=200):
@@ -96,7 +104,9 @@ def extend_consultation(consultation_id: int, body: ExtendIn):
           tag="consultations", errors=(403, 404, 409), auth=OFFICE)
 def close_consultation(consultation_id: int):
     actor = _actor()
-    return _answer(closing.close_early(actor, consultation_id), actor)
+    answer = _answer(closing.close_early(actor, consultation_id), actor)
+    reporting.issue_pending()
+    return answer
 
 
 @bp.post("/consultations/<int:consultation_id>/remind")
@@ -108,3 +118,33 @@ def close_consultation(consultation_id: int):
 def remind_consultation(consultation_id: int):
     actor = _actor()
     return jsonify(reminding.remind_and_email(actor, consultation_id, request.url_root))
+
+
+@bp.get("/consultations/<int:consultation_id>/report.pdf")
+@endpoint("The report of the result (PDF, Vietnamese administrative layout), sealed by the "
+          "office at closing. Refused: 409 consultation_open, 404 report_missing",
+          tag="consultations", response_content_type="application/pdf", errors=(404, 409),
+          auth=SEERS)
+def consultation_report(consultation_id: int):
+    actor = _actor()
+    _close_due()
+    pdf = reporting.report_pdf(asking.get(actor, consultation_id))
+    db.session.rollback()
+    return send_file(BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"bao-cao-xin-y-kien-{consultation_id}.pdf")
+
+
+@bp.get("/consultations/<int:consultation_id>/package")
+@endpoint("Download the archive package (BagIt, zipped) of a closed consultation: the sealed "
+          "report, every answer, the audit chain. Refused: 409 consultation_open, "
+          "409 report_unsigned", tag="consultations", response_content_type="application/zip",
+          errors=(404, 409), auth="archivists: secretary and admin accounts")
+def consultation_archive_package(consultation_id: int):
+    require_account_role(_actor(), *archive_search.ARCHIVIST_ROLES)
+    _close_due()
+    with tempfile.TemporaryDirectory(prefix="hemicycle-export-") as tmp:
+        name = f"hemicycle-consultation-{consultation_id}.zip"
+        data = consultation_package.export_package(consultation_id, Path(tmp) / name).read_bytes()
+    db.session.rollback()
+    return send_file(BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=name)

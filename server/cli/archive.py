@@ -131,7 +131,8 @@ def list_command() -> None:
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @with_app
 def search_command(query: str, body: str | None, date_from, date_to) -> None:
-    """Search the minutes and documents of sealed meetings (diacritics optional)."""
+    """Search the minutes and documents of sealed meetings, and closed written
+    consultations (diacritics optional)."""
     from server.errors import HemicycleError
     from server.services.actors import Actor
     from server.services.archive.search import search
@@ -144,7 +145,9 @@ def search_command(query: str, body: str | None, date_from, date_to) -> None:
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     for hit in hits:
-        click.echo(f"{hit['meeting_id']}\t{hit['starts_at'][:10]}\t{hit['label']}\t{hit['snippet']}")
+        where = (f"consultation {hit['consultation_id']}" if hit.get("consultation_id")
+                 else str(hit["meeting_id"]))
+        click.echo(f"{where}\t{hit['starts_at'][:10]}\t{hit['label']}\t{hit['snippet']}")
     if not hits:
         click.echo("Nothing found.")
 
@@ -152,12 +155,14 @@ def search_command(query: str, body: str | None, date_from, date_to) -> None:
 @archive_group.command("reindex")
 @with_app
 def reindex_command() -> None:
-    """Rebuild the search index of every sealed meeting."""
+    """Rebuild the search index of every sealed meeting and closed consultation."""
     from server.extensions import db
     from server.services.archive.package import sealed_meetings
-    from server.services.archive.search import index_meeting
+    from server.services.archive.search import (
+        closed_consultations, index_consultation, index_meeting)
 
     rows = sum(index_meeting(meeting) for meeting in sealed_meetings())
+    rows += sum(index_consultation(c) for c in closed_consultations())
     db.session.commit()
     click.echo(f"Indexed {rows} passages.")
 

@@ -43,6 +43,32 @@ def init_command(common_name: str, organization: str, passphrase: str | None, fo
     click.echo(f"SHA-256: {cert.fingerprint(hashes.SHA256()).hex()}")
 
 
+@ca_group.command("issue-seal")
+@click.option("--name", required=True, help="The body the seal is in the name of (its full name).")
+@click.option("--ca-passphrase", envvar="HEMICYCLE_CA_PASSPHRASE", default=None,
+              help="Passphrase of the CA key, if it is encrypted.")
+@click.option("--days", default=730, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--force", is_flag=True, help="Replace the existing seal.")
+@with_app
+def issue_seal_command(name: str, ca_passphrase: str | None, days: int, force: bool) -> None:
+    """Issue the office seal that signs the reports of written consultations."""
+    from cryptography.hazmat.primitives import hashes
+
+    from server.errors import HemicycleError
+    from server.extensions import db
+    from server.services.minutes import ca
+
+    try:
+        cert = ca.issue_office_seal(name, ca_passphrase=ca_passphrase, days=days, force=force)
+    except HemicycleError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Office seal in {ca.seal_path()}")
+    click.echo(f"Subject: {cert.subject.rfc4514_string()}")
+    click.echo(f"SHA-256: {cert.fingerprint(hashes.SHA256()).hex()}")
+    click.echo(f"Valid until: {cert.not_valid_after_utc:%Y-%m-%d}")
+
+
 @ca_group.command("issue")
 @click.argument("username")
 @click.option("--passphrase", envvar="HEMICYCLE_KEY_PASSPHRASE", prompt=True,

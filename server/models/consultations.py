@@ -29,6 +29,11 @@ class Consultation(Base):
     closed_at: Mapped[datetime | None]
     # The tally frozen at closing (tally.decide_motion's figures); None while open.
     result: Mapped[dict | None] = mapped_column(JSON)
+    # The report of the result, issued at closing (its PDF in the blob store), who sealed
+    # it, and why it is unsigned if it could not be signed (no seal, a TSA that is down).
+    report_sha256: Mapped[str | None] = mapped_column(String(64))
+    report_signed_by: Mapped[str | None] = mapped_column(String(500))
+    report_problem: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -10,18 +10,21 @@ import io
 
 from server.sentences import Sentence
 
-# Field names, in signing order.
-FIELDS = {"chair": "sig_chair", "secretary": "sig_secretary"}
+# Field names by signer role. The minutes are signed by the chair, then the secretary; a
+# written consultation's report by the office (its seal).
+FIELDS = {"chair": "sig_chair", "secretary": "sig_secretary", "office": "sig_office"}
 SIGNING_ORDER = ("chair", "secretary")
+REPORT_SIGNERS = ("office",)
 
 
-def add_signature_fields(pdf: bytes, boxes: dict[str, tuple[int, tuple]]) -> bytes:
+def add_signature_fields(pdf: bytes, boxes: dict[str, tuple[int, tuple]],
+                         roles: tuple[str, ...] = SIGNING_ORDER) -> bytes:
     """Create the empty signature fields over the signature blocks of the layout."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    for role in SIGNING_ORDER:
+    for role in roles:
         page, box = boxes[role]
         fields.append_signature_field(
             writer, fields.SigFieldSpec(FIELDS[role], on_page=page, box=box))
@@ -80,7 +83,8 @@ def _archival_revision(reader, revision: int, timestamps: set[int]) -> bool:
     return "/DSS" in root and _field_names(root) == _field_names(before)
 
 
-def layout_problems(reader, signatures, timestamps=()) -> list[str]:
+def layout_problems(reader, signatures, timestamps=(),
+                    roles: tuple[str, ...] = SIGNING_ORDER) -> list[str]:
     """What makes these minutes other than the expected ones, read with pyHanko.
 
     Exactly two form fields, ``sig_chair`` and ``sig_secretary``, both signature
@@ -93,7 +97,7 @@ def layout_problems(reader, signatures, timestamps=()) -> list[str]:
     (``timestamps``): those, and only those, may come between and after.
     """
     problems = []
-    expected = [FIELDS[role] for role in SIGNING_ORDER]
+    expected = [FIELDS[role] for role in roles]
     stamps = {t.field_name for t in timestamps if t.signed_revision > (
         signatures[-1].signed_revision if signatures else reader.xrefs.total_revisions)}
     root = reader.root

@@ -195,6 +195,8 @@ def seed(today: datetime | None = None) -> Meeting:
     # Signed PAdES B-LTA with the demo PKI: its CA and an in-process TSA of its own.
     if ca.ca_certificate() is None:
         ca.init_ca("Hemicycle CA - " + demo_record.BODY, demo_record.BODY)
+    if ca.office_seal() is None:  # signs the reports of written consultations
+        ca.issue_office_seal(demo_record.BODY)
     demo_tsa.ensure_demo_tsa(Path(current_app.config["DATA_DIR"]))
     demo_record.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
                                      day=start - timedelta(days=30))

@@ -64,3 +64,27 @@ def package(meeting_id: int):
         data = path.read_bytes()
     return send_file(BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=f"hemicycle-meeting-{meeting_id}.zip")
+
+
+@bp.get("/consultations/<int:consultation_id>/report.pdf")
+@login_required
+def consultation_report(consultation_id: int):
+    from server.services.archive.consultation_package import closed
+    from server.services.consultations import reporting
+
+    _archivist()
+    return send_file(BytesIO(reporting.report_pdf(closed(consultation_id))),
+                     mimetype="application/pdf",
+                     download_name=f"bao-cao-xin-y-kien-{consultation_id}.pdf")
+
+
+@bp.get("/consultations/<int:consultation_id>/package.zip")
+@login_required
+def consultation_package(consultation_id: int):
+    from server.services.archive.consultation_package import export_package
+
+    _archivist()
+    with tempfile.TemporaryDirectory(prefix="hemicycle-export-") as tmp:
+        data = export_package(consultation_id, Path(tmp) / "package.zip").read_bytes()
+    return send_file(BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=f"hemicycle-consultation-{consultation_id}.zip")

@@ -5,7 +5,9 @@ REST API (server/api/consultations.py).
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -19,7 +21,8 @@ from server.errors import Forbidden
 from server.models import MajorityBase, MajorityRule
 from server.sentences import localized
 from server.schemas.consultations import AnswerIn, ConsultationIn, ExtendIn
-from server.services.consultations import answering, asking, closing, emailing, reminding
+from server.services.consultations import (
+    answering, asking, closing, emailing, reminding, reporting)
 from server.web.meetings.common import DATETIME_LOCAL, FormError, form_errors, local, parse_form
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -33,6 +36,7 @@ def _helpers():
 def _close_due() -> None:
     if closing.close_due():
         db.session.commit()
+    reporting.issue_pending()  # after the closing's commit: see reporting
 
 
 @bp.get("")
@@ -122,6 +126,16 @@ def page(consultation_id: int, errors: dict | None = None, status: int = 200):
         answered={a.user_id for a in consultation.answers}, names=names,
         no_email=no_email, emails=emails, email_on=emailing.enabled(),
         errors=errors or {}), status
+
+
+@bp.get("/<int:consultation_id>/report.pdf")
+@login_required
+def report(consultation_id: int):
+    """The sealed report of the result, for the office and the members asked."""
+    _close_due()
+    pdf = reporting.report_pdf(asking.get(current_actor(), consultation_id))
+    return send_file(BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"bao-cao-xin-y-kien-{consultation_id}.pdf")
 
 
 def _act(consultation_id: int, action, success: str):

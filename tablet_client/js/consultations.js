@@ -99,9 +99,9 @@ export async function submit(c, choice, comment) {
   const body = { choice, comment: (comment || "").trim() };
   answers[c.id] = { ...body, state: "queued" };
   delete reminded[c.id];
-  changed();
   await annotations.unqueue((entry) => entry.op === OP && entry.consultation_id === c.id);
   await annotations.queue({ op: OP, id: `consultation:${c.id}`, consultation_id: c.id, body });
+  changed();  // "queued" once the outbox holds it (it survives a reload or a closed tab)
 }
 
 /** Forget every consultation and answer on this tablet (a remote wipe, unpairing). */

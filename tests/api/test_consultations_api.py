@@ -116,3 +116,43 @@ def test_a_tablet_answers_for_the_account_of_its_paired_participant(app, client)
     answered = put(tokens[participant.id])
     assert answered.status_code == 200, answered.get_json()
     assert _answers(cid) == [(member.id, "no")]
+
+
+def test_the_report_and_the_package_over_rest(app, client):
+    """Open: 409 consultation_open. Closed: the sealed report for members and the office, the
+    archive package for the office only."""
+    import io
+    import zipfile
+
+    from server.services.minutes import ca
+
+    ca.init_ca("Hemicycle CA", "Hội đồng nhân dân tỉnh Lâm Đồng")
+    ca.issue_office_seal("Văn phòng Hội đồng nhân dân tỉnh Lâm Đồng")
+    db.session.commit()
+    office = factories.make_user(Role.SECRETARY)
+    members = [factories.make_user() for _ in range(2)]
+    _login(client, office)
+    cid = client.post("/api/v1/consultations", json={
+        "title": "Xin ý kiến về quy hoạch", "question": "Đồng ý?",
+        "closes_at": (utcnow() + timedelta(hours=2)).isoformat(),
+        "members": [{"user_id": m.id} for m in members]}).get_json()["id"]
+    early = client.get(f"/api/v1/consultations/{cid}/report.pdf")
+    assert early.status_code == 409 and early.get_json()["error"]["code"] == "consultation_open"
+    assert client.get(f"/api/v1/consultations/{cid}/package").status_code == 409
+    for member in members:
+        _login(client, member)
+        client.put(f"/api/v1/consultations/{cid}/answer", json={"choice": "yes"})
+    _login(client, office)
+    assert client.post(f"/api/v1/consultations/{cid}/close").status_code == 200
+    report = client.get(f"/api/v1/consultations/{cid}/report.pdf")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
+    assert report.data.startswith(b"%PDF") and b"/ByteRange" in report.data
+    package = client.get(f"/api/v1/consultations/{cid}/package")
+    assert package.status_code == 200 and package.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(package.data)).namelist()
+    assert f"hemicycle-consultation-{cid}/data/report/report-signed.pdf" in names
+    _login(client, members[0])
+    assert client.get(f"/api/v1/consultations/{cid}/report.pdf").status_code == 200
+    refused = client.get(f"/api/v1/consultations/{cid}/package")
+    assert refused.status_code == 403
+    assert client.get("/api/v1/consultations/999999/report.pdf").status_code == 404

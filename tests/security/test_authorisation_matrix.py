@@ -176,6 +176,8 @@ RULES: dict[str, Rule] = {
     "POST api.extend_consultation": Rule("archivist", json={"closes_at": LATER}),
     "POST api.close_consultation": Rule("archivist"),
     "POST api.remind_consultation": Rule("archivist"),
+    "GET api.consultation_report": Rule("consultation_seer"),
+    "GET api.consultation_archive_package": Rule("archivist"),
     "GET api.list_comment_periods": Rule(P.VIEW),
     "POST api.open_comment_period": Rule(P.PREPARE, json={"deadline": LATER}),
     "GET api.get_comment_period": Rule("consulted"),

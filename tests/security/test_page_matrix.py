@@ -36,6 +36,8 @@ PAGE_RULES: dict[str, tuple] = {
     "GET archive.index": ("archivist", None),
     "GET archive.minutes_pdf": ("archivist", None),
     "GET archive.package": ("archivist", None),
+    "GET archive.consultation_report": ("archivist", None),
+    "GET archive.consultation_package": ("archivist", None),
     "GET meetings.index": ("user", None),
     "GET system.index": ("admin", None),
     "GET meetings.new": ("archivist", None),
@@ -72,6 +74,7 @@ PAGE_RULES: dict[str, tuple] = {
     "POST minutes.open_token_session": ("signer", {}),  # the chair signs first
     "GET consultations.index": ("user", None),
     "GET consultations.page": ("consultation_seer", None),
+    "GET consultations.report": ("consultation_seer", None),
     "GET consultations.new": ("archivist", None),
     "POST consultations.create": ("archivist", {
         "title": "Xin ý kiến", "question": "Đồng ý?", "closes_at": "2099-06-01T08:00",

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 import bagit
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from server.errors import Conflict, NotFound
 from server.extensions import db
@@ -63,8 +63,19 @@ def _sealed(meeting_id: int) -> Meeting:
 
 def audit_segment(meeting_id: int) -> list[dict]:
     """The chain from the meeting's first entry to its last; other meetings' payloads withheld."""
+    return _segment(AuditEntry.meeting_id == meeting_id, lambda e: e.meeting_id == meeting_id)
+
+
+def consultation_segment(consultation_id: int) -> list[dict]:
+    """The chain from a consultation's first entry to its last; every other entry withheld."""
+    ref = str(consultation_id)
+    return _segment(and_(AuditEntry.object_type == "consultation", AuditEntry.object_id == ref),
+                    lambda e: e.object_type == "consultation" and e.object_id == ref)
+
+
+def _segment(own_filter, is_own) -> list[dict]:
     bounds = db.session.execute(select(func.min(AuditEntry.seq), func.max(AuditEntry.seq))
-                                .where(AuditEntry.meeting_id == meeting_id)).one()
+                                .where(own_filter)).one()
     if bounds[0] is None:
         return []
     rows = db.session.scalars(select(AuditEntry)
@@ -72,7 +83,7 @@ def audit_segment(meeting_id: int) -> list[dict]:
                               .order_by(AuditEntry.seq))
     segment = []
     for e in rows:
-        own = e.meeting_id == meeting_id
+        own = is_own(e)
         segment.append({
             "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor if own else "",
             "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
@@ -80,6 +91,21 @@ def audit_segment(meeting_id: int) -> list[dict]:
             "payload": e.payload if own else None, "payload_sha256": e.payload_sha256,
             "prev_hash": e.prev_hash, "hash": e.hash, "withheld": not own})
     return segment
+
+
+def zip_bag(bag_dir: Path, out: Path) -> Path:
+    """The bag as ``out``: a .zip with one top-level directory, or a copied directory."""
+    if out.suffix.lower() != ".zip":
+        if out.exists():
+            raise Conflict(f"{out} already exists.", code="exists")
+        shutil.copytree(bag_dir, out)
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(bag_dir.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(bag_dir.parent).as_posix())
+    return out
 
 
 def export_package(meeting_id: int, out: Path) -> Path:
@@ -105,14 +131,4 @@ def export_package(meeting_id: int, out: Path) -> Path:
             "Hemicycle-Audit-Head": minutes.audit_head or "",
             "Hemicycle-Sealed-At": meeting.sealed_at.isoformat() if meeting.sealed_at else "",
         }, checksums=["sha256"])
-        if out.suffix.lower() != ".zip":
-            if out.exists():
-                raise Conflict(f"{out} already exists.", code="exists")
-            shutil.copytree(bag_dir, out)
-            return out
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(bag_dir.rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(bag_dir.parent).as_posix())
-    return out
+        return zip_bag(bag_dir, out)

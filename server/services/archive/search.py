@@ -1,5 +1,8 @@
 """Full-text search over the minutes and documents of sealed meetings.
 
+Closed written consultations are searched too (their question, text and the members'
+comments), in tables of their own.
+
 Vietnamese is searched without its diacritics ("bien ban" finds "biên bản",
 "dong" finds "Đồng"): text is folded (``server.services.folding``) before it is
 indexed and queries are folded the same way. Scanned pages are searched by the
@@ -20,7 +23,7 @@ from sqlalchemy import select, text
 
 from server.errors import InvalidInput
 from server.extensions import db
-from server.models import Document, DocumentVersion, Meeting, Role
+from server.models import Consultation, Document, DocumentVersion, Meeting, Role, User
 from server.services.access import require_account_role
 from server.services.actors import Actor
 from server.services.folding import fold, snippet
@@ -30,6 +33,9 @@ SQLITE_DDL = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5("
     "meeting_id UNINDEXED, kind UNINDEXED, ref UNINDEXED, label UNINDEXED, original UNINDEXED, "
     "folded, tokenize = 'unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS consultation_fts USING fts5("
+    "consultation_id UNINDEXED, ref UNINDEXED, label UNINDEXED, original UNINDEXED, "
+    "folded, tokenize = 'unicode61 remove_diacritics 0')",
 ]
 POSTGRES_DDL = [
     "CREATE TABLE IF NOT EXISTS archive_text (id BIGSERIAL PRIMARY KEY, meeting_id INTEGER NOT NULL,"
@@ -37,6 +43,13 @@ POSTGRES_DDL = [
     " original TEXT NOT NULL, folded TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_archive_text_meeting ON archive_text (meeting_id)",
     "CREATE INDEX IF NOT EXISTS ix_archive_text_folded ON archive_text "
+    "USING gin (to_tsvector('simple', folded))",
+    "CREATE TABLE IF NOT EXISTS consultation_text (id BIGSERIAL PRIMARY KEY,"
+    " consultation_id INTEGER NOT NULL, ref VARCHAR(100) NOT NULL, label TEXT NOT NULL,"
+    " original TEXT NOT NULL, folded TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_consultation_text_consultation ON consultation_text "
+    "(consultation_id)",
+    "CREATE INDEX IF NOT EXISTS ix_consultation_text_folded ON consultation_text "
     "USING gin (to_tsvector('simple', folded))",
 ]
 ARCHIVIST_ROLES = (Role.ADMIN, Role.SECRETARY)
@@ -106,6 +119,68 @@ def index_meeting(meeting: Meeting) -> int:
     return len(rows)
 
 
+def index_consultation(consultation: Consultation) -> int:
+    """(Re)index a closed consultation: its question and text, and each comment."""
+    ensure_index()
+    table = "consultation_text" if _dialect() == "postgresql" else "consultation_fts"
+    db.session.execute(text(f"DELETE FROM {table} WHERE consultation_id = :c"),
+                       {"c": consultation.id})
+    rows = [("consultation", consultation.title,
+             "\n".join([consultation.title, consultation.body, consultation.question]))]
+    names = dict(db.session.execute(select(User.id, User.full_name).where(
+        User.id.in_([a.user_id for a in consultation.answers]))).all())
+    rows += [(f"answer:{a.user_id}", names.get(a.user_id, ""), a.comment)
+             for a in consultation.answers if a.comment.strip()]
+    db.session.execute(
+        text(f"INSERT INTO {table} (consultation_id, ref, label, original, folded) "
+             "VALUES (:c, :ref, :label, :original, :folded)"),
+        [{"c": consultation.id, "ref": ref, "label": label,
+          "original": unicodedata.normalize("NFC", body), "folded": fold(body)}
+         for ref, label, body in rows])
+    return len(rows)
+
+
+def closed_consultations() -> list[Consultation]:
+    return list(db.session.scalars(select(Consultation).where(
+        Consultation.closed_at.is_not(None)).order_by(Consultation.closed_at.desc(),
+                                                      Consultation.id.desc())))
+
+
+def _consultation_hits(terms: list[str], params: dict, limit: int) -> list[dict]:
+    """Hits in closed consultations, filtered by the same dates (of closing); a body filter
+    names meetings' bodies, so it leaves consultations out."""
+    if params.get("body") or limit <= 0:
+        return []
+    filters = ["c.closed_at IS NOT NULL"]
+    if params.get("start") is not None:
+        filters.append("c.closed_at >= :start")
+    if params.get("end") is not None:
+        filters.append("c.closed_at <= :end")
+    where = " AND ".join(filters)
+    values = {**params, "limit": limit}
+    if _dialect() == "postgresql":
+        sql = ("SELECT t.consultation_id, t.ref, t.label, t.original, t.folded, "
+               "ts_rank(to_tsvector('simple', t.folded), plainto_tsquery('simple', :q)) AS score "
+               "FROM consultation_text t JOIN consultation c ON c.id = t.consultation_id "
+               "WHERE to_tsvector('simple', t.folded) @@ plainto_tsquery('simple', :q) AND "
+               f"{where} ORDER BY score DESC, c.closed_at DESC LIMIT :limit")
+    else:
+        sql = ("SELECT f.consultation_id, f.ref, f.label, f.original, f.folded, "
+               "bm25(consultation_fts) AS score FROM consultation_fts f "
+               "JOIN consultation c ON c.id = CAST(f.consultation_id AS INTEGER) "
+               f"WHERE consultation_fts MATCH :q AND {where} ORDER BY score, c.closed_at DESC "
+               "LIMIT :limit")
+    hits = []
+    for row in db.session.execute(text(sql), values):
+        consultation = db.session.get(Consultation, int(row.consultation_id))
+        hits.append({"meeting_id": None, "consultation_id": consultation.id,
+                     "title": consultation.title, "body": "",
+                     "starts_at": consultation.closed_at.isoformat(), "kind": "consultation",
+                     "ref": row.ref, "label": row.label,
+                     "snippet": _snippet(row.original, row.folded, terms)})
+    return hits
+
+
 _snippet = snippet  # tests and callers know it by this name
 
 
@@ -117,7 +192,8 @@ def _day(value: date | None, end: bool) -> datetime | None:
 
 def search(actor: Actor | None, q: str, *, body: str | None = None,
            date_from: date | None = None, date_to: date | None = None) -> list[dict]:
-    """Hits in sealed meetings, best first: meeting, where (minutes or page) and a snippet."""
+    """Hits in sealed meetings, best first: meeting, where (minutes or page) and a snippet;
+    then hits in closed written consultations (``consultation_id``, kind ``consultation``)."""
     if actor is None or actor.kind != "system":  # the CLI searches as the system
         require_account_role(actor, *ARCHIVIST_ROLES)
     terms = re.findall(r"\w+", fold(q))
@@ -158,4 +234,4 @@ def search(actor: Actor | None, q: str, *, body: str | None = None,
                      "starts_at": meeting.starts_at.isoformat(), "kind": row.kind,
                      "ref": row.ref, "label": row.label,
                      "snippet": _snippet(row.original, row.folded, terms)})
-    return hits
+    return hits + _consultation_hits(terms, params, MAX_HITS - len(hits))

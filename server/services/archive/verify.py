@@ -73,23 +73,32 @@ def _bag_problems(bag: bagit.Bag) -> list[str]:
     return problems
 
 
-def check_audit_segment(lines: list[str], stated_head: str | None) -> list[str]:
+def check_audit_segment(lines: list[str], stated_head: str | None,
+                        own_object: tuple[str, str] | None = None) -> list[str]:
     """Recompute every entry's hash and link; the stated head must be one of them.
 
     Entries of other meetings (and of no meeting) are withheld: their actor and payload are
     not in the package, so only their place in the chain is checked. That binds them all the
     same: the next entry's hash covers their hash, up to the head the minutes state.
+    ``own_object``: (object type, id) when the package is of one object (a consultation)
+    rather than a meeting: then its entries, and only they, are the ones not withheld.
     """
     problems: list[str] = []
     previous = None
     hashes = set()
     entries = [json.loads(line) for line in lines]
+
+    def own(entry) -> bool:
+        return (entry.get("object_type"), entry.get("object_id")) == own_object
+
     own_meetings = {e["meeting_id"] for e in entries if not e.get("withheld")}
-    if len(own_meetings) > 1:
+    if own_object is None and len(own_meetings) > 1:
         problems.append("the package's audit entries belong to more than one meeting")
+    if own_object is not None and any(not e.get("withheld") and not own(e) for e in entries):
+        problems.append("the package discloses audit entries of other objects")
     for entry in entries:
         if entry.get("withheld"):
-            if entry["meeting_id"] in own_meetings:
+            if (own(entry) if own_object is not None else entry["meeting_id"] in own_meetings):
                 problems.append(f"audit entry {entry['seq']}: the meeting's own entry is withheld")
         else:
             fake = SimpleNamespace(**{**entry, "at": datetime.fromisoformat(entry["at"])})
@@ -152,6 +161,9 @@ def verify_package(path: Path, roots: list[x509.Certificate],
             return result
         result.problems.extend(f"bag: {problem}" for problem in _bag_problems(bag))
         data = bag_dir / "data"
+        if (data / "report").is_dir():
+            _verify_consultation(data, roots, audit_key_pem, result)
+            return result
         pdf_path = data / "minutes" / "minutes-signed.pdf"
         if not pdf_path.is_file():
             result.problems.append("the signed minutes are missing")
@@ -189,3 +201,57 @@ def verify_package(path: Path, roots: list[x509.Certificate],
         if stated.get("audit_head") != result.pdf.audit_head:
             result.problems.append("minutes.json and the signed PDF state different audit heads")
     return result
+
+
+def _tally_problems(stated: dict) -> list[str]:
+    """The answers the package lists must add up to the totals of the stated result."""
+    result = stated.get("result") or {}
+    weights = {m.get("user_id"): m.get("weight") for m in stated.get("members", [])}
+    counted: dict[str, int] = {}
+    problems = []
+    for answer in stated.get("answers", []):
+        if answer.get("user_id") not in weights:
+            problems.append(f"an answer by user {answer.get('user_id')}, who was not asked")
+        counted[answer.get("choice")] = counted.get(answer.get("choice"), 0) + 1
+    totals = {k: v.get("count") for k, v in (result.get("totals") or {}).items()}
+    if {k: v for k, v in totals.items() if v} != {k: v for k, v in counted.items() if v}:
+        problems.append(f"the answers ({counted}) do not add up to the stated tally ({totals})")
+    return problems
+
+
+def _verify_consultation(data: Path, roots, audit_key_pem, result: PackageCheck) -> None:
+    """A written consultation's package: the sealed report, the answers, the chain."""
+    from server.pdf.signature_fields import REPORT_SIGNERS
+
+    pdf_path = data / "report" / "report-signed.pdf"
+    if not pdf_path.is_file():
+        result.problems.append("the signed report is missing")
+        return
+    note = _package_ca_note(data / "report" / "ca.pem", roots)
+    if note:
+        result.notes.append(note)
+    result.pdf = verify_pdf(pdf_path.read_bytes(), roots, expected=1, roles=REPORT_SIGNERS)
+    if result.pdf.error:
+        result.problems.append(f"report: {result.pdf.error}")
+    for sig in result.pdf.signatures:
+        result.problems.extend(f"signature {sig.field} ({sig.signer}): {problem}"
+                               for problem in sig.problems)
+    result.problems.extend(f"report: {problem}" for problem in result.pdf.problems)
+    try:
+        stated = json.loads((data / "record" / "consultation.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        stated = {}
+        result.problems.append(f"consultation.json cannot be read: {exc}")
+    if stated.get("audit_head") != result.pdf.audit_head:
+        result.problems.append("consultation.json and the signed report state different "
+                               "audit heads")
+    result.problems.extend(_tally_problems(stated))
+    audit_path = data / "record" / "audit.jsonl"
+    lines = audit_path.read_text(encoding="utf-8").splitlines() if audit_path.is_file() else []
+    result.problems.extend(check_audit_segment(lines, result.pdf.audit_head,
+                                               ("consultation", str(stated.get("id")))))
+    problems, notes = anchored.check_package(
+        data / "record", [json.loads(line) for line in lines], result.pdf.audit_head,
+        audit_key_pem)
+    result.problems.extend(f"audit: {problem}" for problem in problems)
+    result.notes.extend(notes)

@@ -13,6 +13,7 @@ from server.models import Consultation
 from server.models.base import utcnow
 from server.services import audit
 from server.services.actors import Actor
+from server.services.archive import search
 from server.services.consultations import notices
 from server.services.consultations.asking import get, is_office
 from server.services.voting import tally
@@ -42,6 +43,7 @@ def _close(consultation: Consultation, actor: Actor, reason: str) -> Consultatio
     audit.record("consultation.closed", "consultation", consultation.id, actor=actor,
                  payload={"reason": reason, "passed": consultation.result["passed"],
                           "answers": consultation.result["ballots"]})
+    search.index_consultation(consultation)  # the report follows the commit: reporting
     notices.queue("consultation.closed", consultation)
     return consultation
 

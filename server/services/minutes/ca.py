@@ -133,18 +133,15 @@ def _store(user: User, key, cert: x509.Certificate, chain: list[x509.Certificate
     return row
 
 
-def issue_certificate(user: User, passphrase: str, *, ca_passphrase: str | None = None,
-                      days: int = 730, actor: Actor | None = None) -> UserCertificate:
-    """A signing certificate for ``user`` from the local CA, its key under ``passphrase``."""
-    _check_passphrase(passphrase)
-    ca_cert = ca_certificate()
-    ca_key = _ca_key(ca_passphrase)
+def _leaf(common_name: str, ca_cert: x509.Certificate, ca_key, days: int,
+          email: str = ""):
+    """A key and a signing certificate (digital signature, non-repudiation) from the CA."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(timezone.utc)
     organization = next((a.value for a in ca_cert.subject
                          if a.oid == NameOID.ORGANIZATION_NAME), "")
     builder = (
-        x509.CertificateBuilder().subject_name(_name(user.full_name, organization))
+        x509.CertificateBuilder().subject_name(_name(common_name, organization))
         .issuer_name(ca_cert.subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
@@ -158,12 +155,52 @@ def issue_certificate(user: User, passphrase: str, *, ca_passphrase: str | None 
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),
                        critical=False)
     )
-    if user.email:
+    if email:
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.RFC822Name(user.email)]), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
+            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+    return key, builder.sign(ca_key, hashes.SHA256())
+
+
+def issue_certificate(user: User, passphrase: str, *, ca_passphrase: str | None = None,
+                      days: int = 730, actor: Actor | None = None) -> UserCertificate:
+    """A signing certificate for ``user`` from the local CA, its key under ``passphrase``."""
+    _check_passphrase(passphrase)
+    ca_cert = ca_certificate()
+    key, cert = _leaf(user.full_name, ca_cert, _ca_key(ca_passphrase), days, user.email or "")
     return _store(user, key, cert, [ca_cert], passphrase, local=True,
                   actor=actor or Actor.system())
+
+
+SEAL_FILE = "office-seal.p12"
+
+
+def seal_path() -> Path:
+    return ca_dir() / SEAL_FILE
+
+
+def issue_office_seal(name: str, *, ca_passphrase: str | None = None, days: int = 730,
+                      force: bool = False) -> x509.Certificate:
+    """The office's seal (con dấu): a signing certificate from the local CA in the name of
+    the body, for reports the server signs unattended (a written consultation's result).
+    Its key is kept like the audit key, a file only the server's account reads; a body that
+    keeps its seal in an HSM configures the server's token instead (HEMICYCLE_PKCS11_*)."""
+    if seal_path().exists() and not force:
+        raise Conflict(f"The office seal already exists ({seal_path()}).", code="seal_exists")
+    ca_cert = ca_certificate()
+    if ca_cert is None:
+        raise Conflict("There is no CA yet: run `hemicycle ca init` first.", code="no_ca")
+    key, cert = _leaf(name, ca_cert, _ca_key(ca_passphrase), days)
+    _write_private(seal_path(), pkcs12.serialize_key_and_certificates(
+        b"office-seal", key, cert, [ca_cert], serialization.NoEncryption()))
+    audit.record("ca.seal_issued", "ca", cert.fingerprint(hashes.SHA256()).hex(),
+                 actor=Actor.system(), payload={"subject": cert.subject.rfc4514_string()})
+    return cert
+
+
+def office_seal() -> bytes | None:
+    """The office seal's PKCS#12 (no passphrase), or None if none was issued."""
+    path = seal_path()
+    return path.read_bytes() if path.is_file() else None
 
 
 def import_pkcs12(user: User, data: bytes, passphrase: str, *,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import MeetingRole, Minutes, Participant, UserCertificate
-from server.pdf.signature_fields import FIELDS, SIGNING_ORDER, layout_problems
+from server.pdf.signature_fields import SIGNING_ORDER, layout_problems
 from server.sentences import Sentence
 from server.services.longterm import report as longterm_report
 from server.services.minutes import trust
@@ -80,10 +80,11 @@ class PdfCheck:
     error: str | None = None  # the file could not be read as a PDF
     problems: list[str] = field(default_factory=list)  # about the file as a whole
     timestamps: list[str] = field(default_factory=list)  # document timestamps' times (B-LTA)
+    complete: int = len(SIGNING_ORDER)  # signatures a finished file carries
 
     @property
     def ok(self) -> bool:
-        return (not self.error and not self.problems and len(self.signatures) == len(FIELDS)
+        return (not self.error and not self.problems and len(self.signatures) == self.complete
                 and all(s.ok for s in self.signatures))
 
 
@@ -225,12 +226,14 @@ def _timestamp_problems(timestamps, asn1_roots, data, now) -> list[str]:
 
 
 @trust.outside_event_loop
-def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FIELDS),
-               at: datetime | None = None) -> PdfCheck:
+def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(SIGNING_ORDER),
+               at: datetime | None = None,
+               roles: tuple[str, ...] = SIGNING_ORDER) -> PdfCheck:
     """Check every signature and the layout of the fields against ``roots``; read the audit
     head the minutes state. ``expected`` signatures must be there (fewer while the minutes
     are being signed). ``at``: the moment of the check (default now; later to see that the
-    file alone still proves it then). Needs no network: what the file carries (its DSS)
+    file alone still proves it then). ``roles``: the signers, in order (the minutes' chair
+    and secretary; ``REPORT_SIGNERS`` for a consultation's report). Needs no network: what the file carries (its DSS)
     is all the revocation data used. Never raises on a bad file: ``error`` says why."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -238,7 +241,7 @@ def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FI
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded_signatures = reader.embedded_regular_signatures
         timestamps = reader.embedded_timestamp_signatures
-        layout = layout_problems(reader, embedded_signatures, timestamps)
+        layout = layout_problems(reader, embedded_signatures, timestamps, roles)
         data = longterm_report.carried(reader)
     except Exception as exc:  # pyHanko raises several kinds on a broken file
         return PdfCheck([], None, error=Sentence("not a readable PDF: %(error)s", error=str(exc)))
@@ -253,14 +256,14 @@ def verify_pdf(pdf: bytes, roots: list[x509.Certificate], expected: int = len(FI
                                          "NONE", "NONE", None, "",
                                          [Sentence("the signature cannot be read: %(error)s",
                                                    error=str(exc))]))
-    result = PdfCheck(checks, stated_audit_head(pdf), problems=layout)
+    result = PdfCheck(checks, stated_audit_head(pdf), problems=layout, complete=len(roles))
     result.problems.extend(_timestamp_problems(timestamps, asn1_roots, data, now))
     result.timestamps = [longterm_report.timestamp_time_of_document(t).isoformat()
                          for t in timestamps]
     if len(checks) != expected:
         result.problems.append(Sentence(
             "the minutes carry %(count)s signature(s), not %(expected)s (%(signers)s)",
-            count=len(checks), expected=expected, signers=", ".join(SIGNING_ORDER[:expected])))
+            count=len(checks), expected=expected, signers=", ".join(roles[:expected])))
     elif checks and checks[-1].coverage != "ENTIRE_FILE" and (
             checks[-1].modifications not in ("NONE", "LTA_UPDATES")):
         result.problems.append(Sentence("the last signature does not cover the whole file"))
