@@ -16,7 +16,7 @@ from server.schemas.drafts import (
     CommentIn, CommentPeriodIn, CommentPeriodUpdate, MergeIn, PublishIn, ResponseIn,
 )
 from server.services.drafts import (
-    comments, compilation, comment_periods, report, report_pdf, report_sheet,
+    carried, comments, compilation, comment_periods, report, report_pdf, report_sheet,
 )
 
 OFFICE = "the drafting office: the meeting's secretaries, secretary and admin accounts"
@@ -59,6 +59,16 @@ class CommentOut(BaseModel):
     response_text: str | None
     created_at: str | None
     updated_at: str | None
+
+
+class CarriedFrom(BaseModel):
+    version: int
+    page_number: int
+    comment_period_id: int
+
+
+class CarriedCommentOut(CommentOut):
+    carried_from: CarriedFrom
 
 
 class ReportQuery(BaseModel):
@@ -129,6 +139,18 @@ def update_comment_period(comment_period_id: int, body: CommentPeriodUpdate):
 def list_comments(comment_period_id: int):
     seen, found = comments.list_comments(_actor(), comment_period_id)
     body = [_comment(c, seen.staff) for c in found]
+    db.session.rollback()
+    return jsonify(body)
+
+
+@bp.get("/documents/<int:document_id>/versions/<int:number>/carried-comments")
+@endpoint("Comments made on earlier versions that stay on this version's pages (the page "
+          "kept its content): page_number is the page in this version, carried_from says "
+          "where the comment was made. Who sees which comment is as on the earlier version",
+          tag="drafts", response=list[CarriedCommentOut], errors=(404,), auth=SEERS)
+def list_carried_comments(document_id: int, number: int):
+    body = [CarriedCommentOut.model_validate(c).model_dump()
+            for c in carried.carried_comments(_actor(), document_id, number)]
     db.session.rollback()
     return jsonify(body)
 

@@ -123,6 +123,33 @@ def _seed_documents(meeting: Meeting) -> None:
             Path(file.name).unlink(missing_ok=True)
 
 
+def _seed_consultations(secretary: User, members: list[User]) -> None:
+    """Two written consultations: one answered by everyone and closed, its report sealed
+    by the demo's office seal (B-LTA with the demo TSA); one open, for the delegates."""
+    from server.services.consultations import answering, asking, closing, reporting
+
+    office = Actor.of_user(secretary)
+    now = datetime.now(timezone.utc)
+    done = asking.create(office, asking.ConsultationFields(
+        title="Xin ý kiến về việc điều chỉnh kế hoạch đầu tư công năm 2026",
+        question="Đồng ý điều chỉnh 12 tỷ đồng từ dự án đường ĐT.725 sang dự án trường học?",
+        body="Theo Tờ trình số 45/TTr-UBND của Ủy ban nhân dân tỉnh.",
+        closes_at=now + timedelta(hours=1), members={m.id: Decimal(1) for m in members}))
+    for n, member in enumerate(members):  # everyone answers: the office closes it early
+        choice = "no" if n == 3 else ("abstain" if n == 5 else "yes")
+        answering.answer(Actor.of_user(member), done.id, choice,
+                         "Đề nghị bổ sung nguồn vốn đối ứng của huyện" if n == 3 else "")
+    db.session.commit()
+    closing.close_early(office, done.id)
+    db.session.commit()
+    reporting.issue_pending()
+    asking.create(office, asking.ConsultationFields(
+        title="Xin ý kiến về dự thảo Quy chế hoạt động của Hội đồng nhân dân tỉnh",
+        question="Đồng ý thông qua dự thảo Quy chế?",
+        closes_at=now + timedelta(days=3), members={m.id: Decimal(1) for m in members}))
+    db.session.commit()
+
+
 def is_seeded() -> bool:
     return db.session.scalar(select(User).where(User.username == "thuky")) is not None
 
@@ -200,6 +227,7 @@ def seed(today: datetime | None = None) -> Meeting:
     demo_tsa.ensure_demo_tsa(Path(current_app.config["DATA_DIR"]))
     demo_record.seed_sealed_meeting(chair=users["chutoa"], secretary=users["thuky"],
                                      day=start - timedelta(days=30))
+    _seed_consultations(users["thuky"], [users["chutoa"], *delegates])
     return meeting
 
 
@@ -260,5 +288,17 @@ def describe(base_url: str, meeting_id: int | None = None) -> list[str]:
             f"  Signed minutes: {base_url}/meetings/{sealed.id}/minutes",
             f"  Export and verify: hemicycle archive export {sealed.id} --out minutes.zip"
             " && hemicycle archive verify minutes.zip",
+        ]
+    from server.models import Consultation
+
+    closed = db.session.scalar(select(Consultation).where(Consultation.closed_at.is_not(None))
+                               .order_by(Consultation.id))
+    if closed is not None:
+        lines += [
+            "",
+            f"Written consultations: {base_url}/consultations (one open, one closed)",
+            f"  Sealed report: {base_url}/consultations/{closed.id}/report.pdf",
+            f"  Export and verify: hemicycle consultations export {closed.id} --out c.zip"
+            " && hemicycle archive verify c.zip",
         ]
     return lines

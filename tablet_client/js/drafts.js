@@ -76,3 +76,26 @@ export async function showComments(commentPeriod) {
   const layer = modal("comment-list-sheet", el("h2", {}, t("comments_title")), body,
     el("button", { class: "secondary big", onclick: () => layer.close() }, t("close")));
 }
+
+/** Comments made on earlier versions that stay on this version's unchanged pages, each on
+ * its page here and saying where it was made (needs the network). */
+export async function showCarried(documentId, version) {
+  let found;
+  try {
+    found = await api(`/documents/${documentId}/versions/${version.number}/carried-comments`);
+  } catch (err) {
+    found = null;
+    if (!(err instanceof ApiError && err.offline)) console.warn("carried comments", err);
+  }
+  const items = (found || []).map((c) => el("li", { class: "comment-item carried", dataset: { id: c.id, page: String(c.page_number) } },
+    el("p", { class: "hint" }, t("page_of", { page: c.page_number, count: version.page_count }),
+      " · ", t("carried_from", { version: c.carried_from.version, page: c.carried_from.page_number }),
+      " · ", t(`comment_${c.kind}`), c.published && c.author ? ` · ${c.author}` : ""),
+    c.quote ? el("blockquote", { class: "quote" }, c.quote) : null,
+    c.text ? el("p", { class: "comment-text" }, c.text) : null,
+    c.response ? el("p", { class: "response" }, t(`response_${c.response}`), c.response_text ? `: ${c.response_text}` : "") : null));
+  const body = found === null ? el("p", { class: "hint" }, t("offline_action"))
+    : items.length ? el("ul", { class: "comment-list" }, items) : el("p", { class: "hint" }, t("no_carried"));
+  const layer = modal("carried-sheet", el("h2", {}, t("carried_title")), body,
+    el("button", { class: "secondary big", onclick: () => layer.close() }, t("close")));
+}

@@ -98,3 +98,55 @@ def test_bad_comments_are_refused_and_change_nothing(client, draft, change, stat
     assert answer.status_code == status, answer.get_json()
     assert answer.get_json()["error"]["code"]
     assert db.session.query(DraftComment).count() == 0
+
+
+def test_comments_stay_on_pages_a_new_version_kept(client, draft, tmp_path):  # noqa: F811
+    """Version 2 inserts a cover page and rewrites page 2: the comment on page 1 is listed
+    on its page 2 (where that page now is), the one on the rewritten page is not; who sees
+    which comment is as on version 1."""
+    from server.extensions import db as _db
+    from server.services.documents import documents
+    from tests.pdf.world import upload_file
+    from tests.services.drafts.conftest import PAGE_LINES, draft_pdf
+    from server.pdf.fonts_minutes import font_path
+
+    login(client, draft.secretary)
+    cid = client.post(f"/api/v1/documents/{draft.document.id}/comment-periods",
+                      json={"deadline": LATER, "title": "Dự thảo"}).get_json()["id"]
+    login(client, draft.alice)
+    kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+    for comment_id, page in ((kept, 1), (dropped, 2)):
+        said = client.put(f"/api/v1/comments/{comment_id}", json={
+            "comment_period_id": cid, "page_number": page, "kind": "substantive",
+            "text": f"Góp ý trang {page}"})
+        assert said.status_code == 200, said.get_json()
+
+    doc = pymupdf.open("pdf", draft_pdf())
+    doc.insert_page(0, text="Trang bìa", fontname="Noto", fontfile=font_path())
+    page = doc[2]
+    page.insert_text((72, 400), "Điều 2 (sửa đổi): giao Thường trực HĐND giám sát",
+                     fontsize=14, fontname="Noto", fontfile=font_path())
+    _document, v2, _ = documents.add_version(draft.secretary, draft.document.id,
+                                             upload_file(tmp_path, doc.tobytes()))
+    _db.session.commit()
+    assert v2.number == 2 and PAGE_LINES
+
+    url = f"/api/v1/documents/{draft.document.id}/versions/2/carried-comments"
+    carried = client.get(url)
+    assert carried.status_code == 200, carried.get_json()
+    assert [(c["id"], c["page_number"], c["carried_from"]) for c in carried.get_json()] == [
+        (kept, 2, {"version": 1, "page_number": 1, "comment_period_id": cid})]
+    assert client.get(f"/api/v1/documents/{draft.document.id}/versions/1/carried-comments"
+                      ).get_json() == []
+
+    login(client, draft.bao)  # not published: not his to see
+    assert client.get(url).get_json() == []
+    login(client, draft.secretary)
+    assert [c["id"] for c in client.get(url).get_json()] == [kept]
+    assert client.post(f"/api/v1/comments/{kept}/publish",
+                       json={"published": True}).status_code == 200
+    login(client, draft.bao)
+    shown = client.get(url).get_json()
+    assert [(c["id"], c["author"]) for c in shown] == [(kept, "Nguyễn Thị Ánh")]
+    assert client.get(f"/api/v1/documents/{draft.document.id}/versions/9/carried-comments"
+                      ).status_code == 404

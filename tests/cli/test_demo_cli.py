@@ -34,6 +34,20 @@ def test_demo_seeds_once_and_prints_logins(tmp_path):
     assert verify.returncode == 0, verify.stderr
     assert verify.stdout.startswith("OK:")
 
+    # The closed written consultation: its report sealed B-LTA, its package verified offline.
+    assert "/consultations/1/report.pdf" in first.stdout
+    env = {"PATH": "/usr/bin:/bin", "HEMICYCLE_DATA_DIR": str(data),
+           "HEMICYCLE_DATABASE_URL": env_db}
+    exported = subprocess.run([sys.executable, "-m", "server", "consultations", "export", "1",
+                               "--out", str(tmp_path / "c.zip")], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    checked = subprocess.run([sys.executable, "-m", "server", "archive", "verify",
+                              str(tmp_path / "c.zip")], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "PAdES B-LTA" in checked.stdout and "sig_office" in checked.stdout
+
 
 def test_demo_data_is_a_full_council_session(app):
     from sqlalchemy import func, select

@@ -192,6 +192,8 @@ RULES: dict[str, Rule] = {
                                             params={"code": "x" * 32}),
     "POST api.register_token_certificate": Rule("user", json={"certificate_chain": "x"}),
     "GET api.list_comments": Rule("consulted"),
+    # Any reader of the document; each sees only the comments they may see (often none).
+    "GET api.list_carried_comments": Rule(P.VIEW),
     "PUT api.save_comment": Rule("commenter", json=COMMENT, params={"comment_id": "NEW"}),
     "POST api.publish_comment": Rule(P.PREPARE, json={"published": True}),
     "POST api.merge_comment": Rule(P.PREPARE, json={"into": None}),

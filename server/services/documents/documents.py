@@ -109,19 +109,27 @@ def upload_document(actor: Actor, meeting_id: int, upload: Upload,
     return document, version, notices
 
 
-def carry_annotations(previous: DocumentVersion, version: DocumentVersion) -> int:
-    """Copy live annotations from ``previous`` onto pages of ``version`` with the same content hash.
+def same_pages(previous: DocumentVersion, version: DocumentVersion) -> dict[int, int]:
+    """Page numbers of ``previous`` -> those of ``version`` with the same content hash.
 
-    Pages are matched by hash in order, so a page that moved (a page inserted
-    before it) keeps its annotations; a changed page does not.
+    Pages are matched by hash in order, so a page that moved (a page inserted before it)
+    is found; a changed page is not. What follows a page into a new version (annotations,
+    draft comments) follows this map.
     """
     old_pages: dict[str, list[int]] = defaultdict(list)
-    for page in previous.pages:
+    for page in sorted(previous.pages, key=lambda p: p.number):
         old_pages[page.content_sha256].append(page.number)
     page_map = {}
-    for page in version.pages:
+    for page in sorted(version.pages, key=lambda p: p.number):
         if old_pages.get(page.content_sha256):
             page_map[old_pages[page.content_sha256].pop(0)] = page.number
+    return page_map
+
+
+def carry_annotations(previous: DocumentVersion, version: DocumentVersion) -> int:
+    """Copy live annotations from ``previous`` onto the pages of ``version`` that kept their
+    content (``same_pages``)."""
+    page_map = same_pages(previous, version)
     annotations = db.session.scalars(
         select(Annotation).where(Annotation.version_id == previous.id, Annotation.deleted_at.is_(None))
     ).all()

@@ -58,6 +58,8 @@ export function render(container, app, args) {
       onclick: () => setTool("comment") }, t("tool_comment")),
     el("button", { class: "tool comments-list", hidden: true,
       onclick: () => commentPeriod && drafts.showComments(commentPeriod) }, t("comments_button")),
+    version.number > 1 ? el("button", { class: "tool carried-list",
+      onclick: () => drafts.showCarried(doc.id, version) }, t("carried_button")) : null,
     el("button", { class: "tool undo", onclick: undo }, t("undo")),
     el("button", { class: "tool redo", onclick: redo }, t("redo")),
     el("label", { class: "share" },

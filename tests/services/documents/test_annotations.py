@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.extensions import db
+from server.pdf.validate import page_content_hash
 from server.models import (
     Annotation, AnnotationKind, Blob, Device, DeviceKind, Document, DocumentAccess,
     DocumentPage, DocumentReader, DocumentVersion, MeetingEvent, MeetingStatus, Role,
@@ -48,7 +49,7 @@ def make_document(meeting, data: bytes | None = None, *, title: str = "Dá»± tháº
     document.readers = [DocumentReader(participant_id=p.id) for p in readers]
     with pymupdf.open(stream=data, filetype="pdf") as pdf:
         pages = [DocumentPage(number=i + 1, width_pt=p.rect.width, height_pt=p.rect.height,
-                              content_sha256=hashlib.sha256(p.get_text().encode()).hexdigest(),
+                              content_sha256=page_content_hash(pdf, p, p.get_text("words")),
                               text=p.get_text()) for i, p in enumerate(pdf)]
     version = DocumentVersion(number=1, blob_sha256=sha, filename="du-thao.pdf",
                               page_count=len(pages), pages=pages)
