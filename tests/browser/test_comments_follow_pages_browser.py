@@ -1,14 +1,18 @@
 """Draft comments follow a page into a new version, in Chromium against a real server.
 
-A delegate comments on both pages of a draft from the tablet. The office uploads version 2
+A delegate comments on both pages of a draft from the tablet (the second through the
+tablet's API). The office uploads version 2
 over HTTP: a cover page inserted before them, and page 2 rewritten. On the tablet, version
 2's *Earlier comments* lists the comment on the old page 1 at its new place, page 2, saying
 it was made on version 1, page 1; the comment on the rewritten page is not carried.
 """
 from __future__ import annotations
 
+import uuid
+
 import pymupdf
 import pytest
+import requests
 
 from server.models import MeetingStatus, Role, SessionState
 from server.pdf.fonts_minutes import font_path
@@ -16,6 +20,7 @@ from tests import factories
 from tests.browser.commenting import comment_on_tablet, comments_by_text
 from tests.browser.test_tablet import (
     Staff, eventually, open_tablet, pair_tablet, rendered_document, script_errors, synced,
+    token_of,
 )
 from tests.services.drafts.conftest import draft_pdf
 
@@ -41,7 +46,7 @@ def test_a_comment_stays_on_its_page_in_the_next_version(browser, live_server, l
     document = rendered_document(live_server.app, meeting, data=draft_pdf(),
                                  title="Dự thảo Nghị quyết đầu tư công")
     staff = Staff(live_server.url, secretary, meeting.id)
-    staff.post(f"/documents/{document.id}/comment-periods",
+    period = staff.post(f"/documents/{document.id}/comment-periods",
                {"deadline": "2099-01-01T08:00:00+07:00", "title": "Dự thảo"}, status=201)
     context, tablet = open_tablet(browser, live_server.url)
     try:
@@ -53,10 +58,12 @@ def test_a_comment_stays_on_its_page_in_the_next_version(browser, live_server, l
         assert tablet.locator(".carried-list").count() == 0  # version 1 has no earlier one
         comment_on_tablet(tablet, KEPT, "substantive", (0.05, 0.1), (0.95, 0.16))
         synced(tablet)
-        tablet.click(".thumbs [data-page='2']")
-        tablet.wait_for_selector(".sheet[data-loaded='1']")
-        comment_on_tablet(tablet, REWRITTEN, "editorial", (0.05, 0.1), (0.95, 0.16))
-        synced(tablet)
+        # The comment on page 2 through the tablet's own API (its device token).
+        said = requests.put(f"{live_server.url}/api/v1/comments/{uuid.uuid4()}", timeout=30,
+                            headers={"Authorization": f"Bearer {token_of(tablet)}"},
+                            json={"comment_period_id": period["id"], "page_number": 2,
+                                  "kind": "editorial", "text": REWRITTEN})
+        assert said.status_code == 200, said.text
         stored = eventually(comments_by_text, lambda found: {KEPT, REWRITTEN} <= set(found))
         assert (stored[KEPT].page_number, stored[REWRITTEN].page_number) == (1, 2)
 
