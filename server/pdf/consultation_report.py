@@ -5,12 +5,11 @@ Decree 30/2020/ND-CP layout, as the minutes (server/pdf/minutes.py): the body to
 the national motto top right (the second line underlined), place and date, the centred
 title, the question, the rule, the tally, every member's answer with its comment, the
 audit chain head at closing, and the office's signature block, over which the signing
-step creates its field (its rectangle is returned). Noto Serif, embedded and subset, so
+step creates its field (its rectangle is returned). Laid out by the minutes' ``lay_out``. Noto Serif, embedded and subset, so
 the Vietnamese comes back exactly when the text is extracted.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -18,12 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pymupdf
 
-from server.pdf.fonts_minutes import font_dir, font_face_css, font_path
+from server.pdf.fonts_minutes import font_path
+from server.pdf.minutes import PAGE, lay_out
 from server.pdf.minutes_labels import place_and_date
 
-PAGE = pymupdf.paper_rect("a4")
-BODY = PAGE + (85, 62, -57, -62)
-SIGNATURE_WIDTH = 190
 
 LABELS = {
     "vi": {
@@ -175,30 +172,9 @@ def report_html(r: ConsultationReport) -> str:
 def render_report(r: ConsultationReport) -> RenderedReport:
     """The report on A4 pages, numbered, fonts embedded and subset, with the rectangle of
     the office's signature block."""
-    story = pymupdf.Story(report_html(r), user_css=font_face_css() + CSS,
-                          archive=pymupdf.Archive(str(font_dir())))
-    buffer = io.BytesIO()
-    writer = pymupdf.DocumentWriter(buffer)
-    boxes: dict[str, tuple[int, tuple]] = {}
-
-    def _position(pos):
-        if pos.id and pos.id.startswith("sig-") and pos.open_close & 1:
-            x0, y0, x1, y1 = pos.rect
-            middle, half = (x0 + x1) / 2, min(SIGNATURE_WIDTH, x1 - x0) / 2
-            boxes[pos.id[4:]] = (pos.page_index, (middle - half, PAGE.height - y1,
-                                                  middle + half, PAGE.height - y0))
-
-    page_index, more = 0, True
-    while more:
-        device = writer.begin_page(PAGE)
-        more, _ = story.place(BODY)
-        story.element_positions(_position, {"page_index": page_index})
-        story.draw(device)
-        writer.end_page()
-        page_index += 1
-    writer.close()
+    pdf, boxes = lay_out(report_html(r), CSS)
     L = LABELS.get(r.language, LABELS["vi"])
-    doc = pymupdf.open("pdf", buffer.getvalue())
+    doc = pymupdf.open("pdf", pdf)
     for page in doc:
         page.insert_text((PAGE.width / 2 - 20, PAGE.height - 30),
                          f"{L['page']} {page.number + 1}/{doc.page_count}", fontsize=9,

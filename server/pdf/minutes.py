@@ -236,11 +236,11 @@ def minutes_html(sections: dict, free_text: str, language: str, audit_head: str)
             + _content(sections, free_text, language, L) + _signatures(sections, audit_head, L))
 
 
-def render_minutes(sections: dict, free_text: str, language: str, audit_head: str,
-                   *, draft: bool = False) -> RenderedMinutes:
-    """Lay the minutes out on A4 pages; ``draft`` marks every page as a preview."""
-    story = pymupdf.Story(minutes_html(sections, free_text, language, audit_head),
-                          user_css=font_face_css() + CSS, archive=pymupdf.Archive(str(font_dir())))
+def lay_out(html: str, css: str) -> tuple[bytes, dict[str, tuple[int, tuple]]]:
+    """Set ``html`` on A4 pages in Noto Serif; returns the PDF and the rectangles of the
+    elements whose id is ``sig-<role>`` (signature blocks), by role, in PDF user space."""
+    story = pymupdf.Story(html, user_css=font_face_css() + css,
+                          archive=pymupdf.Archive(str(font_dir())))
     buffer = io.BytesIO()
     writer = pymupdf.DocumentWriter(buffer)
     boxes: dict[str, tuple[int, tuple]] = {}
@@ -261,7 +261,14 @@ def render_minutes(sections: dict, free_text: str, language: str, audit_head: st
         writer.end_page()
         page_index += 1
     writer.close()
-    return RenderedMinutes(_finish(buffer.getvalue(), sections, language, audit_head, draft), boxes)
+    return buffer.getvalue(), boxes
+
+
+def render_minutes(sections: dict, free_text: str, language: str, audit_head: str,
+                   *, draft: bool = False) -> RenderedMinutes:
+    """Lay the minutes out on A4 pages; ``draft`` marks every page as a preview."""
+    pdf, boxes = lay_out(minutes_html(sections, free_text, language, audit_head), CSS)
+    return RenderedMinutes(_finish(pdf, sections, language, audit_head, draft), boxes)
 
 
 def _finish(pdf: bytes, sections: dict, language: str, audit_head: str, draft: bool) -> bytes:

@@ -145,6 +145,14 @@ def _signer_problems(check: PdfCheck, stated: dict) -> list[str]:
     return []
 
 
+def _pdf_problems(what: str, check: PdfCheck) -> list[str]:
+    """A signed PDF's problems as package problems: the file's, then each signature's."""
+    problems = [f"{what}: {check.error}"] if check.error else []
+    problems += [f"signature {sig.field} ({sig.signer}): {problem}"
+                 for sig in check.signatures for problem in sig.problems]
+    return problems + [f"{what}: {problem}" for problem in check.problems]
+
+
 def verify_package(path: Path, roots: list[x509.Certificate],
                    audit_key_pem: bytes | None = None) -> PackageCheck:
     """Check a package (.zip or bag directory), trusting ``roots`` only; ``audit_key_pem``
@@ -172,12 +180,7 @@ def verify_package(path: Path, roots: list[x509.Certificate],
         if note:
             result.notes.append(note)
         result.pdf = verify_pdf(pdf_path.read_bytes(), roots)
-        if result.pdf.error:
-            result.problems.append(f"minutes: {result.pdf.error}")
-        for sig in result.pdf.signatures:
-            result.problems.extend(f"signature {sig.field} ({sig.signer}): {problem}"
-                                   for problem in sig.problems)
-        result.problems.extend(f"minutes: {problem}" for problem in result.pdf.problems)
+        result.problems.extend(_pdf_problems("minutes", result.pdf))
         try:
             stated = json.loads((data / "minutes" / "minutes.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -231,12 +234,7 @@ def _verify_consultation(data: Path, roots, audit_key_pem, result: PackageCheck)
     if note:
         result.notes.append(note)
     result.pdf = verify_pdf(pdf_path.read_bytes(), roots, expected=1, roles=REPORT_SIGNERS)
-    if result.pdf.error:
-        result.problems.append(f"report: {result.pdf.error}")
-    for sig in result.pdf.signatures:
-        result.problems.extend(f"signature {sig.field} ({sig.signer}): {problem}"
-                               for problem in sig.problems)
-    result.problems.extend(f"report: {problem}" for problem in result.pdf.problems)
+    result.problems.extend(_pdf_problems("report", result.pdf))
     try:
         stated = json.loads((data / "record" / "consultation.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
